@@ -1,0 +1,1 @@
+"""Device models, one file per part."""

@@ -1,0 +1,92 @@
+"""Exceptions raised by the emulator.
+
+The driver translates each of these into its own `PihilError` hierarchy and
+chains the original, so users of `rpiboard_pihil` never see them raw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class EmulatorError(Exception):
+    """Root of every error the emulator raises."""
+
+
+class ElectricalFault(EmulatorError):
+    """An electrical rule was broken: contention, over-voltage, a short.
+
+    Carries the net, the drivers involved (as ``owner: drive`` strings) and the
+    simulated time in nanoseconds, so a failing test says what fought what.
+    """
+
+    def __init__(self, message: str, *, net: str, drivers: Sequence[str], time_ns: int) -> None:
+        self.net = net
+        self.drivers = tuple(drivers)
+        self.time_ns = time_ns
+        detail = "; ".join(self.drivers) if self.drivers else "no drivers"
+        super().__init__(f"{message} on net {net} at t={time_ns} ns (drivers: {detail})")
+
+
+class ProfileError(EmulatorError):
+    """A board profile is malformed: names the file, the key and what was expected."""
+
+    def __init__(self, file: str, key: str, expected: str) -> None:
+        self.file = file
+        self.key = key
+        self.expected = expected
+        super().__init__(f"{file}: {key}: {expected}")
+
+
+class PinError(EmulatorError, KeyError):
+    """A pin or net name that the board does not know, or a misuse of a pin."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class RegisterError(EmulatorError):
+    """An unknown register or field, or an access the register does not allow."""
+
+
+class BusError(EmulatorError):
+    """A bus transfer failed the way the hardware (and the Linux driver) reports it.
+
+    ``kind`` is one of ``"nack"``, ``"clkt"`` (clock-stretch timeout),
+    ``"timeout"`` (the whole transfer), ``"arbitration"``, ``"not_routed"``;
+    ``errno_name`` is what Linux returns for it (``EREMOTEIO``, ``EIO``,
+    ``ETIMEDOUT``...).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        bus: str,
+        kind: str,
+        address: int | None = None,
+        phase: str | None = None,
+        transferred: int = 0,
+        errno_name: str | None = None,
+        time_ns: int | None = None,
+    ) -> None:
+        self.bus = bus
+        self.kind = kind
+        self.address = address
+        self.phase = phase
+        self.transferred = transferred
+        self.errno_name = errno_name
+        self.time_ns = time_ns
+        parts = [f"{bus}: {message}"]
+        if address is not None:
+            parts.append(f"address 0x{address:02x}")
+        if phase is not None:
+            parts.append(f"phase {phase}")
+        parts.append(f"{transferred} byte(s) transferred")
+        if errno_name is not None:
+            parts.append(errno_name)
+        super().__init__(", ".join(parts))
+
+
+class ConfigurationError(EmulatorError, ValueError):
+    """A request the modelled hardware cannot honour (bad mode, speed, length)."""

@@ -1,0 +1,1 @@
+"""The simulated world: clock, nets and their drivers, edge queues, electrical rules."""

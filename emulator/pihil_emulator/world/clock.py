@@ -1,0 +1,99 @@
+"""Simulated time: one SimPy environment per board, in integer nanoseconds.
+
+Time advances only while somebody waits (a driver call running a
+transaction, ``run_for``), so background processes such as an RTC tick cost
+nothing while nobody looks. The same seed gives the same run.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Generator
+from typing import Any
+
+import simpy
+
+NS_PER_S = 1_000_000_000
+NS_PER_MS = 1_000_000
+NS_PER_US = 1_000
+
+ProcessGenerator = Generator[simpy.Event, Any, Any]
+
+
+def seconds_to_ns(seconds: float) -> int:
+    """Round a duration in seconds to whole nanoseconds (negative is refused)."""
+    if seconds < 0:
+        raise ValueError(f"a duration cannot be negative, got {seconds} s")
+    return round(seconds * NS_PER_S)
+
+
+class World:
+    """The simulated world of one board: its SimPy environment, clock and random source."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self.env = simpy.Environment(initial_time=0)
+        self.random = random.Random(seed)
+
+    @property
+    def now_ns(self) -> int:
+        """Simulated time in integer nanoseconds."""
+        return int(self.env.now)
+
+    def timeout(self, delay_ns: int, value: Any = None) -> simpy.Timeout:
+        """An event that fires ``delay_ns`` nanoseconds from now."""
+        if delay_ns < 0:
+            raise ValueError(f"a delay cannot be negative, got {delay_ns} ns")
+        return self.env.timeout(int(delay_ns), value)
+
+    def event(self) -> simpy.Event:
+        return self.env.event()
+
+    def process(self, generator: ProcessGenerator) -> simpy.Process:
+        """Start a SimPy process in this world."""
+        return self.env.process(generator)
+
+    def call_at(self, time_ns: int, callback: Callable[[], None]) -> simpy.Process:
+        """Run ``callback`` at absolute simulated time ``time_ns`` (not before now)."""
+        delay = max(0, int(time_ns) - self.now_ns)
+
+        def _later() -> ProcessGenerator:
+            yield self.env.timeout(delay)
+            callback()
+
+        return self.env.process(_later())
+
+    def run_for(self, duration_ns: int) -> None:
+        """Advance simulated time by ``duration_ns``, running everything due meanwhile."""
+        if duration_ns < 0:
+            raise ValueError(f"cannot run for a negative time, got {duration_ns} ns")
+        self.env.run(until=self.now_ns + int(duration_ns))
+
+    def run_until(self, event: simpy.Event, limit_ns: int | None = None) -> Any:
+        """Run until ``event`` is processed and return its value.
+
+        With ``limit_ns``, stop after that much simulated time and raise
+        ``TimeoutError`` if the event has not happened; without it, a process
+        that never ends is detected when the event queue runs dry.
+        """
+        if event.processed:
+            return event.value
+        if limit_ns is None:
+            try:
+                return self.env.run(until=event)
+            except RuntimeError as exc:  # simpy: "No scheduled events left but until event was not triggered"
+                raise TimeoutError(
+                    f"simulation ran out of events at t={self.now_ns} ns before the awaited event"
+                ) from exc
+        deadline = self.now_ns + int(limit_ns)
+        guard = self.env.timeout(int(limit_ns))
+        self.env.run(until=simpy.AnyOf(self.env, [event, guard]))
+        if not event.processed:
+            if event.triggered:
+                # triggered in the same instant as the deadline: let it be processed
+                self.env.step()
+            else:
+                raise TimeoutError(f"event not reached by t={deadline} ns")
+        if not event.ok:
+            raise event.value
+        return event.value
