@@ -81,7 +81,9 @@ class World:
         if limit_ns is None:
             try:
                 return self.env.run(until=event)
-            except RuntimeError as exc:  # simpy: "No scheduled events left but until event was not triggered"
+            except (
+                RuntimeError
+            ) as exc:  # simpy: "No scheduled events left but until event was not triggered"
                 raise TimeoutError(
                     f"simulation ran out of events at t={self.now_ns} ns before the awaited event"
                 ) from exc
@@ -95,5 +97,8 @@ class World:
             else:
                 raise TimeoutError(f"event not reached by t={deadline} ns")
         if not event.ok:
-            raise event.value
+            failure = event.value
+            if isinstance(failure, BaseException):
+                raise failure
+            raise RuntimeError(f"awaited event failed with {failure!r}")
         return event.value

@@ -1,0 +1,1 @@
+"""SoC blocks at register level, parameterised by SoC variant."""

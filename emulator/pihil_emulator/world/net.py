@@ -1,0 +1,392 @@
+"""Nets, the drivers on them, and the electrical rules.
+
+Every wire of the board is a `Net`. Components drive a net through a named
+`Drive` (push-pull, open-drain low, a pull resistor, an ideal voltage source);
+nets joined by jumper wires form one electrical node, and the node resolves
+to a voltage and a logic level. Rules are enforced, never ignored: two hard
+drivers at different voltages, or more than 3.3 V on a GPIO, raise
+`ElectricalFault` and leave the circuit as it was before the offending change.
+
+Thresholds from the pads documentation (soc-facts §3.8): VIL 0.8 V, VIH 1.3 V;
+between them the input keeps its previous level (Schmitt trigger, hysteresis).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from ..errors import ElectricalFault
+from .clock import World
+
+VDD_IO = 3.3
+"""The GPIO supply: the pins are 3.3 V and not 5 V tolerant (seed: RPi low-level peripherals)."""
+GPIO_MAX_VOLTS = 3.3
+"""Above this a GPIO is over-driven (seed: "GPIO voltage levels are 3.3 V and are not 5 V tolerant")."""
+V_IL = 0.8
+V_IH = 1.3
+_SAME_VOLTS = 0.05  # two hard drivers closer than this agree
+
+
+class DriveKind(enum.Enum):
+    PUSH_PULL = "push-pull"
+    OPEN_DRAIN = "open-drain"
+    PULL = "pull"
+    SOURCE = "source"
+
+
+class NetKind(enum.Enum):
+    GPIO = "gpio"  # a SoC pad: 3.3 V max
+    SIGNAL = "signal"  # any other wire (a device pin, an instrument probe)
+    SUPPLY = "supply"  # a power rail (3V3, 5V)
+    GROUND = "ground"
+
+
+@dataclass(frozen=True, slots=True)
+class Drive:
+    """One driver's contribution to a net.
+
+    ``volts`` is what the driver tries to hold the net at; ``ohms`` is its
+    series resistance (0 for hard drivers: push-pull, open-drain low, sources).
+    """
+
+    kind: DriveKind
+    volts: float
+    ohms: float = 0.0
+
+    @staticmethod
+    def push_pull(level: bool, vdd: float = VDD_IO) -> Drive:
+        return (
+            _PP_HIGH
+            if level and vdd == VDD_IO
+            else Drive(DriveKind.PUSH_PULL, vdd if level else 0.0)
+        )
+
+    @staticmethod
+    def open_drain_low() -> Drive:
+        return _OD_LOW
+
+    @staticmethod
+    def pull_up(ohms: float, vdd: float = VDD_IO) -> Drive:
+        if ohms <= 0:
+            raise ValueError(f"a pull resistor needs a positive resistance, got {ohms} Ω")
+        return Drive(DriveKind.PULL, vdd, ohms)
+
+    @staticmethod
+    def pull_down(ohms: float) -> Drive:
+        if ohms <= 0:
+            raise ValueError(f"a pull resistor needs a positive resistance, got {ohms} Ω")
+        return Drive(DriveKind.PULL, 0.0, ohms)
+
+    @staticmethod
+    def source(volts: float) -> Drive:
+        return Drive(DriveKind.SOURCE, float(volts))
+
+    @property
+    def hard(self) -> bool:
+        return self.kind is not DriveKind.PULL
+
+    def describe(self) -> str:
+        if self.kind is DriveKind.PUSH_PULL:
+            return f"push-pull {'high' if self.volts > 0 else 'low'}"
+        if self.kind is DriveKind.OPEN_DRAIN:
+            return "open-drain low"
+        if self.kind is DriveKind.PULL:
+            direction = "up" if self.volts > 0 else "down"
+            return f"pull-{direction} {self.ohms:g} Ω"
+        return f"source {self.volts:g} V"
+
+
+_PP_HIGH = Drive(DriveKind.PUSH_PULL, VDD_IO)
+_PP_LOW = Drive(DriveKind.PUSH_PULL, 0.0)
+_OD_LOW = Drive(DriveKind.OPEN_DRAIN, 0.0)
+
+Watcher = Callable[["Net", bool, int], None]
+"""Called as ``watcher(net, level, time_ns)`` after the net's level changed."""
+
+
+class Net:
+    """One wire. Drivers are keyed by owner so each component holds one drive per net."""
+
+    __slots__ = ("_drivers", "_watchers", "circuit", "kind", "name", "node")
+
+    def __init__(self, name: str, kind: NetKind, circuit: Circuit) -> None:
+        self.name = name
+        self.kind = kind
+        self.circuit = circuit
+        self._drivers: dict[str, Drive] = {}
+        self._watchers: list[Watcher] = []
+        self.node = Node(circuit, [self])
+
+    def __repr__(self) -> str:
+        return f"Net({self.name!r}, level={int(self.level)}, volts={self.volts:.2f})"
+
+    # -- state -----------------------------------------------------------
+    @property
+    def level(self) -> bool:
+        return self.node.level
+
+    @property
+    def volts(self) -> float:
+        return self.node.volts
+
+    @property
+    def floating(self) -> bool:
+        """True when nothing drives or pulls the node: the level is what it last was."""
+        return self.node.floating
+
+    @property
+    def drivers(self) -> dict[str, Drive]:
+        """The drives this net carries itself (not those of nets jumpered to it)."""
+        return dict(self._drivers)
+
+    def drive(self, owner: str, drive: Drive | None) -> None:
+        """Set (or with None release) ``owner``'s drive and re-resolve the node.
+
+        Raises `ElectricalFault` and leaves the previous drive in place when
+        the new one breaks an electrical rule.
+        """
+        old = self._drivers.get(owner)
+        if old == drive:
+            return
+        if drive is None:
+            del self._drivers[owner]
+        else:
+            self._drivers[owner] = drive
+        try:
+            self.node.resolve()
+        except ElectricalFault:
+            if old is None:
+                self._drivers.pop(owner, None)
+            else:
+                self._drivers[owner] = old
+            raise
+
+    def release(self, owner: str) -> None:
+        self.drive(owner, None)
+
+    # -- observation -----------------------------------------------------
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Call ``watcher`` on every level change; returns a function that stops it."""
+        self._watchers.append(watcher)
+
+        def _unwatch() -> None:
+            if watcher in self._watchers:
+                self._watchers.remove(watcher)
+
+        return _unwatch
+
+    def _notify(self, level: bool, time_ns: int) -> None:
+        for watcher in tuple(self._watchers):
+            watcher(self, level, time_ns)
+
+
+class Node:
+    """Nets joined by wires; resolves all their drivers together."""
+
+    __slots__ = ("circuit", "floating", "level", "nets", "volts")
+
+    def __init__(self, circuit: Circuit, nets: list[Net], level: bool = False) -> None:
+        self.circuit = circuit
+        self.nets = nets
+        self.level = level
+        self.volts = 0.0
+        self.floating = True
+
+    def names(self) -> str:
+        return "+".join(n.name for n in self.nets)
+
+    def all_drivers(self) -> Iterator[tuple[str, Drive]]:
+        for net in self.nets:
+            yield from net._drivers.items()
+
+    def resolve(self) -> None:
+        """Recompute voltage and level; raise `ElectricalFault` on a broken rule.
+
+        Nothing is committed when a rule is broken, so the caller can roll back.
+        """
+        volts, floating = self._solve()
+        if floating:
+            level = self.level
+        elif volts >= V_IH:
+            level = True
+        elif volts <= V_IL:
+            level = False
+        else:
+            level = self.level  # undefined region: the Schmitt trigger keeps the last level
+        self.volts = volts
+        self.floating = floating
+        if level != self.level:
+            self.level = level
+            now = self.circuit.world.now_ns
+            for net in tuple(self.nets):
+                net._notify(level, now)
+
+    def _solve(self) -> tuple[float, bool]:
+        hard: list[tuple[str, Drive]] = []
+        conductance = 0.0
+        current = 0.0
+        for owner, d in self.all_drivers():
+            if d.kind is DriveKind.PULL:
+                conductance += 1.0 / d.ohms
+                current += d.volts / d.ohms
+            else:
+                hard.append((owner, d))
+        if hard:
+            lo = min(hard, key=lambda od: od[1].volts)
+            hi = max(hard, key=lambda od: od[1].volts)
+            if hi[1].volts - lo[1].volts > _SAME_VOLTS:
+                raise self._fault(self._contention_message(lo, hi), [lo, hi])
+            volts = hi[1].volts
+            floating = False
+        elif conductance > 0:
+            volts = current / conductance
+            floating = False
+        else:
+            volts = self.volts if not self.floating else (VDD_IO if self.level else 0.0)
+            floating = True
+        if volts > GPIO_MAX_VOLTS + 1e-9 and any(n.kind is NetKind.GPIO for n in self.nets):
+            gpios = ", ".join(n.name for n in self.nets if n.kind is NetKind.GPIO)
+            culprits = [(o, d) for o, d in self.all_drivers() if d.volts > GPIO_MAX_VOLTS]
+            raise self._fault(
+                f"{volts:.2f} V on GPIO {gpios}: the GPIO pins are 3.3 V and not 5 V tolerant",
+                culprits,
+            )
+        return volts, floating
+
+    def _contention_message(self, lo: tuple[str, Drive], hi: tuple[str, Drive]) -> str:
+        rails = [n for n in self.nets if n.kind in (NetKind.SUPPLY, NetKind.GROUND)]
+        if rails and any(n.kind is NetKind.GPIO for n in self.nets):
+            return f"GPIO shorted to supply pin {rails[0].name}: {lo[0]} and {hi[0]} fight"
+        return (
+            f"contention: {hi[0]} drives {hi[1].volts:g} V while {lo[0]} drives {lo[1].volts:g} V"
+        )
+
+    def _fault(self, message: str, drivers: Iterable[tuple[str, Drive]]) -> ElectricalFault:
+        return ElectricalFault(
+            message,
+            net=self.names(),
+            drivers=[f"{owner}: {d.describe()}" for owner, d in drivers],
+            time_ns=self.circuit.world.now_ns,
+        )
+
+
+@dataclass(frozen=True)
+class Wire:
+    """A jumper wire between two nets."""
+
+    a: Net
+    b: Net
+    label: str
+
+
+class Circuit:
+    """All the nets of a board and the wires between them."""
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self._nets: dict[str, Net] = {}
+        self._wires: list[Wire] = []
+
+    def add_net(self, name: str, kind: NetKind = NetKind.SIGNAL) -> Net:
+        if name in self._nets:
+            raise ValueError(f"net {name!r} exists already")
+        net = Net(name, kind, self)
+        self._nets[name] = net
+        return net
+
+    def add_rail(self, name: str, volts: float) -> Net:
+        """A supply (or, at 0 V, ground) net held by an ideal source."""
+        net = self.add_net(name, NetKind.GROUND if volts == 0 else NetKind.SUPPLY)
+        net.drive(f"rail {name}", Drive.source(volts))
+        return net
+
+    def __getitem__(self, name: str) -> Net:
+        try:
+            return self._nets[name]
+        except KeyError:
+            raise KeyError(f"no net named {name!r}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._nets
+
+    @property
+    def nets(self) -> dict[str, Net]:
+        return dict(self._nets)
+
+    @property
+    def wires(self) -> tuple[Wire, ...]:
+        return tuple(self._wires)
+
+    def connect(self, a: Net, b: Net, label: str | None = None) -> Wire:
+        """Join two nets with a wire; raises `ElectricalFault` (and adds no wire) if that is illegal."""
+        wire = Wire(a, b, label or f"{a.name}—{b.name}")
+        if a.node is b.node:
+            self._wires.append(wire)
+            return wire
+        merged = Node(self, a.node.nets + b.node.nets, a.node.level)
+        merged.volts, merged.floating = a.node.volts, a.node.floating
+        if a.node.floating and not b.node.floating:
+            merged.level, merged.volts, merged.floating = b.node.level, b.node.volts, False
+        before = {n: n.level for n in merged.nets}
+        volts, floating = merged._solve()  # raises before anything changes
+        self._wires.append(wire)
+        for n in merged.nets:
+            n.node = merged
+        merged.floating = floating
+        merged.volts = volts
+        merged.level = self._level_for(volts, floating, merged.level)
+        self._notify_changes(before, merged)
+        return wire
+
+    def disconnect(self, wire: Wire) -> None:
+        """Remove a wire; the nets it joined split back into their own nodes."""
+        try:
+            self._wires.remove(wire)
+        except ValueError:
+            raise ValueError(f"wire {wire.label} is not connected") from None
+        affected = list(wire.a.node.nets)
+        before = {n: n.level for n in affected}
+        self._rebuild(affected)
+        for node in {id(n.node): n.node for n in affected}.values():
+            node.resolve()
+        self._notify_changes(before, None)
+
+    def _rebuild(self, nets: list[Net]) -> None:
+        parent: dict[str, str] = {n.name: n.name for n in nets}
+
+        def find(x: str) -> str:
+            while parent[x] != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for w in self._wires:
+            if w.a.name in parent and w.b.name in parent:
+                parent[find(w.a.name)] = find(w.b.name)
+        groups: dict[str, list[Net]] = {}
+        for n in nets:
+            groups.setdefault(find(n.name), []).append(n)
+        for members in groups.values():
+            old = members[0].node
+            node = Node(self, members, old.level)
+            node.volts, node.floating = old.volts, old.floating
+            for n in members:
+                n.node = node
+
+    @staticmethod
+    def _level_for(volts: float, floating: bool, previous: bool) -> bool:
+        if floating:
+            return previous
+        if volts >= V_IH:
+            return True
+        if volts <= V_IL:
+            return False
+        return previous
+
+    def _notify_changes(self, before: dict[Net, bool], _node: Node | None) -> None:
+        now = self.world.now_ns
+        for net, level in before.items():
+            if net.level != level:
+                net._notify(net.level, now)

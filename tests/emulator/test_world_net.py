@@ -1,0 +1,163 @@
+"""The electrical model: drivers, resolution, rules, wires (DESIGN "Nets and electrical rules")."""
+
+from __future__ import annotations
+
+import pytest
+
+from pihil_emulator.errors import ElectricalFault
+from pihil_emulator.world.clock import World
+from pihil_emulator.world.edges import EdgeQueue
+from pihil_emulator.world.net import Circuit, Drive, NetKind
+
+
+@pytest.fixture
+def circuit() -> Circuit:
+    return Circuit(World(seed=1))
+
+
+def test_push_pull_drives_level_and_voltage(circuit: Circuit) -> None:
+    n = circuit.add_net("GPIO4", NetKind.GPIO)
+    n.drive("gpio", Drive.push_pull(True))
+    assert n.level is True
+    assert n.volts == pytest.approx(3.3)
+    n.drive("gpio", Drive.push_pull(False))
+    assert n.level is False
+    assert n.volts == pytest.approx(0.0)
+
+
+def test_two_push_pull_outputs_fighting_raise_and_roll_back(circuit: Circuit) -> None:
+    """DESIGN: two push-pull drivers fighting is an ElectricalFault with the net, drivers and time."""
+    a = circuit.add_net("GPIO17", NetKind.GPIO)
+    b = circuit.add_net("GPIO27", NetKind.GPIO)
+    circuit.connect(a, b)
+    a.drive("gpio.GPIO17", Drive.push_pull(True))
+    circuit.world.run_for(1234)
+    with pytest.raises(ElectricalFault) as info:
+        b.drive("gpio.GPIO27", Drive.push_pull(False))
+    fault = info.value
+    assert "GPIO17" in fault.net and "GPIO27" in fault.net
+    assert any("gpio.GPIO17: push-pull high" in d for d in fault.drivers)
+    assert any("gpio.GPIO27: push-pull low" in d for d in fault.drivers)
+    assert fault.time_ns == 1234
+    # the offending drive was not applied: the net still reads high, and GPIO27 can still drive high
+    assert a.level is True
+    assert "gpio.GPIO27" not in b.drivers
+    b.drive("gpio.GPIO27", Drive.push_pull(True))
+
+
+def test_open_drain_wins_over_pull_up_and_fights_push_pull(circuit: Circuit) -> None:
+    sda = circuit.add_net("GPIO2", NetKind.GPIO)
+    sda.drive("board 1K8", Drive.pull_up(1800))
+    assert sda.level is True
+    sda.drive("device", Drive.open_drain_low())
+    assert sda.level is False
+    with pytest.raises(ElectricalFault, match="contention"):
+        sda.drive("gpio", Drive.push_pull(True))
+
+
+def test_pull_divider_resolves_by_resistance(circuit: Circuit) -> None:
+    """soc-facts §3.7: the 1K8 board pull-up beats the ~50K internal pull-down."""
+    n = circuit.add_net("GPIO2", NetKind.GPIO)
+    n.drive("board", Drive.pull_up(1800))
+    n.drive("pad pull-down", Drive.pull_down(50_000))
+    assert n.volts == pytest.approx(3.3 * 50_000 / 51_800)
+    assert n.level is True
+
+
+def test_undefined_region_keeps_previous_level(circuit: Circuit) -> None:
+    """soc-facts §3.8: VIL 0.8 V, VIH 1.3 V; in between the Schmitt input keeps its level."""
+    n = circuit.add_net("GPIO5", NetKind.GPIO)
+    n.drive("src", Drive.source(3.0))
+    assert n.level is True
+    n.drive("src", Drive.source(1.0))
+    assert n.level is True
+    n.drive("src", Drive.source(0.5))
+    assert n.level is False
+    n.drive("src", Drive.source(1.0))
+    assert n.level is False
+
+
+def test_floating_net_keeps_last_level(circuit: Circuit) -> None:
+    n = circuit.add_net("GPIO6", NetKind.GPIO)
+    n.drive("x", Drive.push_pull(True))
+    n.release("x")
+    assert n.floating
+    assert n.level is True
+
+
+def test_voltage_above_3v3_on_a_gpio_is_a_fault(circuit: Circuit) -> None:
+    """Seed (RPi low-level peripherals): GPIO levels are 3.3 V and not 5 V tolerant."""
+    n = circuit.add_net("GPIO18", NetKind.GPIO)
+    n.drive("bench", Drive.source(3.3))
+    with pytest.raises(ElectricalFault, match="not 5 V tolerant"):
+        n.drive("bench", Drive.source(5.0))
+    assert n.volts == pytest.approx(3.3)
+
+
+def test_5v_on_a_signal_net_is_allowed(circuit: Circuit) -> None:
+    n = circuit.add_net("USB_VBUS", NetKind.SIGNAL)
+    n.drive("bench", Drive.source(5.0))
+    assert n.level is True
+
+
+def test_jumper_from_gpio_to_5v_pin_is_refused(circuit: Circuit) -> None:
+    """Seed: shorting 5 V to a GPIO pin damages the Pi; the wire is not added."""
+    five = circuit.add_rail("5V", 5.0)
+    g = circuit.add_net("GPIO23", NetKind.GPIO)
+    with pytest.raises(ElectricalFault, match="not 5 V tolerant"):
+        circuit.connect(g, five)
+    assert circuit.wires == ()
+    assert g.node is not five.node
+
+
+def test_gpio_output_low_shorted_to_3v3_pin(circuit: Circuit) -> None:
+    three = circuit.add_rail("3V3", 3.3)
+    g = circuit.add_net("GPIO24", NetKind.GPIO)
+    g.drive("gpio.GPIO24", Drive.push_pull(False))
+    with pytest.raises(ElectricalFault, match="shorted to supply pin 3V3"):
+        circuit.connect(g, three)
+
+
+def test_input_tied_to_ground_is_legal_and_reads_low(circuit: Circuit) -> None:
+    gnd = circuit.add_rail("GND", 0.0)
+    g = circuit.add_net("GPIO25", NetKind.GPIO)
+    g.drive("pad pull-up", Drive.pull_up(50_000))
+    assert g.level is True
+    circuit.connect(g, gnd)
+    assert g.level is False
+
+
+def test_disconnect_splits_nodes_and_restores_levels(circuit: Circuit) -> None:
+    a = circuit.add_net("GPIO17", NetKind.GPIO)
+    b = circuit.add_net("GPIO27", NetKind.GPIO)
+    b.drive("pull", Drive.pull_down(50_000))
+    wire = circuit.connect(a, b)
+    a.drive("out", Drive.push_pull(True))
+    assert b.level is True
+    circuit.disconnect(wire)
+    assert a.level is True
+    assert b.level is False
+    assert a.node is not b.node
+
+
+def test_every_edge_is_queued_even_in_one_instant(circuit: Circuit) -> None:
+    """DESIGN: every level change of a watched net is queued, so no edge is lost."""
+    n = circuit.add_net("GPIO22", NetKind.GPIO)
+    q = EdgeQueue(circuit.world, [n])
+    for i in range(1000):
+        n.drive("out", Drive.push_pull(i % 2 == 0))
+    edges = q.drain()
+    assert len(edges) == 1000
+    assert [e.level for e in edges[:4]] == [True, False, True, False]
+    assert {e.time_ns for e in edges} == {0}
+
+
+def test_edge_queue_wait_advances_simulated_time_only(circuit: Circuit) -> None:
+    n = circuit.add_net("GPIO22", NetKind.GPIO)
+    q = EdgeQueue(circuit.world, [n])
+    circuit.world.call_at(5_000, lambda: n.drive("out", Drive.push_pull(True)))
+    edges = q.wait(timeout_ns=1_000_000)
+    assert [(e.time_ns, e.level) for e in edges] == [(5_000, True)]
+    assert circuit.world.now_ns == 5_000
+    assert q.wait(timeout_ns=2_000) == []
+    assert circuit.world.now_ns == 7_000
