@@ -35,7 +35,8 @@ def test_two_push_pull_outputs_fighting_raise_and_roll_back(circuit: Circuit) ->
     with pytest.raises(ElectricalFault) as info:
         b.drive("gpio.GPIO27", Drive.push_pull(False))
     fault = info.value
-    assert "GPIO17" in fault.net and "GPIO27" in fault.net
+    assert "GPIO17" in fault.net
+    assert "GPIO27" in fault.net
     assert any("gpio.GPIO17: push-pull high" in d for d in fault.drivers)
     assert any("gpio.GPIO27: push-pull low" in d for d in fault.drivers)
     assert fault.time_ns == 1234
