@@ -1,0 +1,450 @@
+"""The HAT ID EEPROM image format (raspberrypi/hats eeprom-format.md), builder and parser.
+
+soc-facts §6: a 12-byte header (``R-Pi``, version 1, reserved, numatoms,
+eeplen) followed by atoms (type, count, dlen = len(data) + 2, data, CRC-16),
+all multi-byte fields little-endian. The CRC is CRC-16/ARC (what eeptypes.h's
+``getcrc`` computes, despite an older spec text saying CCITT). Atom order:
+vendor info, GPIO bank 0 map, DT blob, custom data..., GPIO bank 1 map last.
+`hat_eeprom_device` puts an image into a 24C32 at 0x50 (ID_SD/ID_SC).
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..errors import EmulatorError
+from .at24 import At24Eeprom
+
+SIGNATURE = b"R-Pi"
+FORMAT_VERSION = 0x01
+HEADER_SIZE = 12
+ATOM_HEADER_SIZE = 8  # type, count, dlen
+CRC_SIZE = 2
+VENDOR_FIXED_SIZE = 22
+GPIO_BANK0_COUNT = 28  # GPIO0..27
+GPIO_BANK1_COUNT = 18  # GPIO28..45
+GPIO_BANK0_SIZE = 2 + GPIO_BANK0_COUNT
+GPIO_BANK1_SIZE = 2 + GPIO_BANK1_COUNT
+HAT_EEPROM_ADDRESS = 0x50
+
+
+class AtomType(enum.IntEnum):
+    """Atom types (eeprom-format.md "Atom Types")."""
+
+    VENDOR_INFO = 0x0001
+    GPIO_BANK0 = 0x0002
+    DT_BLOB = 0x0003
+    CUSTOM = 0x0004
+    GPIO_BANK1 = 0x0005
+
+
+class HatEepromError(EmulatorError, ValueError):
+    """A HAT EEPROM image (or the data to build one) breaks the format."""
+
+
+class AtomCrcError(HatEepromError):
+    """An atom's stored CRC does not match its contents."""
+
+    def __init__(self, index: int, atom_type: int, expected: int, actual: int) -> None:
+        self.index = index
+        self.atom_type = atom_type
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"atom {index} ({_type_name(atom_type)}): CRC-16 mismatch: computed 0x{expected:04x} "
+            f"from its type, count, dlen and data, but the image stores 0x{actual:04x}"
+        )
+
+
+# -- CRC-16/ARC -----------------------------------------------------------------
+# Hand-written (a dozen lines) rather than a dependency: the standard library has no
+# CRC-16/ARC (binascii.crc_hqx is CCITT/XMODEM) and crcmod is unmaintained.
+
+
+def _make_arc_table() -> tuple[int, ...]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1  # 0xA001 = reflected 0x8005
+        table.append(crc)
+    return tuple(table)
+
+
+_ARC_TABLE = _make_arc_table()
+
+
+def crc16_arc(data: bytes | bytearray) -> int:
+    """CRC-16/ARC: poly 0x8005 reflected, init 0, no final XOR ("123456789" → 0xBB3D)."""
+    crc = 0
+    for b in data:
+        crc = (crc >> 8) ^ _ARC_TABLE[(crc ^ b) & 0xFF]
+    return crc
+
+
+# -- the parsed/buildable image as data ----------------------------------------------
+
+
+class Pull(enum.IntEnum):
+    """GPIO map pulltype (bits [6:5] of a pin byte)."""
+
+    DEFAULT = 0
+    UP = 1
+    DOWN = 2
+    NONE = 3
+
+
+@dataclass(frozen=True)
+class GpioPin:
+    """One pin byte: FSEL function (0..7, as the GPFSEL field), pull, whether the board uses it."""
+
+    func_sel: int = 0
+    pull: Pull = Pull.DEFAULT
+    used: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.func_sel <= 7:
+            raise HatEepromError(f"GPIO func_sel is a 3-bit FSEL value 0..7, got {self.func_sel}")
+
+    def encode(self) -> int:
+        return (self.used << 7) | (int(self.pull) << 5) | self.func_sel
+
+    @classmethod
+    def decode(cls, value: int, where: str) -> GpioPin:
+        if value & 0x18:
+            raise HatEepromError(f"{where}: reserved bits [4:3] must be 0, got 0x{value:02x}")
+        return cls(func_sel=value & 0x07, pull=Pull((value >> 5) & 0x03), used=bool(value & 0x80))
+
+
+@dataclass(frozen=True)
+class GpioBankMap:
+    """A GPIO map atom: bank drive/slew/hysteresis, back-power (bank 0 only), one byte per pin.
+
+    drive: 0 = default, 1..8 = drive*2 mA; slew: 0 default, 1 limiting, 2 no limiting;
+    hysteresis: 0 default, 1 disabled, 2 enabled; back_power: 0 no, 1 up to 1.3 A, 2 up to 2 A.
+    """
+
+    pins: tuple[GpioPin, ...]
+    drive: int = 0
+    slew: int = 0
+    hysteresis: int = 0
+    back_power: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.drive <= 8:
+            raise HatEepromError(f"bank drive is 0 (default) or 1..8 (x2 mA), got {self.drive}")
+        if not 0 <= self.slew <= 2:
+            raise HatEepromError(f"slew is 0 default, 1 limiting or 2 no limiting, got {self.slew}")
+        if not 0 <= self.hysteresis <= 2:
+            raise HatEepromError(
+                f"hysteresis is 0 default, 1 disabled or 2 enabled, got {self.hysteresis}"
+            )
+        if not 0 <= self.back_power <= 2:
+            raise HatEepromError(
+                f"back_power is 0 (none), 1 (1.3 A) or 2 (2 A), got {self.back_power}"
+            )
+
+    @classmethod
+    def bank0(cls, pins: Sequence[GpioPin] = (), **kw: int) -> GpioBankMap:
+        """A bank 0 map (GPIO0..27); missing pins are unused."""
+        return cls(pins=_pad(pins, GPIO_BANK0_COUNT, "bank 0"), **kw)
+
+    @classmethod
+    def bank1(cls, pins: Sequence[GpioPin] = (), **kw: int) -> GpioBankMap:
+        """A bank 1 map (GPIO28..45); missing pins are unused."""
+        if kw.get("back_power", 0):
+            raise HatEepromError(
+                "the GPIO bank 1 map has no back_power field (its byte is reserved)"
+            )
+        return cls(pins=_pad(pins, GPIO_BANK1_COUNT, "bank 1"), **kw)
+
+    def _bank_drive(self) -> int:
+        return (self.hysteresis << 6) | (self.slew << 4) | self.drive
+
+    def encode(self, bank: int) -> bytes:
+        count = GPIO_BANK0_COUNT if bank == 0 else GPIO_BANK1_COUNT
+        if len(self.pins) != count:
+            raise HatEepromError(f"a GPIO bank {bank} map has {count} pins, got {len(self.pins)}")
+        if bank == 1 and self.back_power:
+            raise HatEepromError(
+                "the GPIO bank 1 map has no back_power field (its byte is reserved)"
+            )
+        second = self.back_power if bank == 0 else 0
+        return bytes([self._bank_drive(), second]) + bytes(p.encode() for p in self.pins)
+
+    @classmethod
+    def decode(cls, data: bytes, bank: int, where: str) -> GpioBankMap:
+        size = GPIO_BANK0_SIZE if bank == 0 else GPIO_BANK1_SIZE
+        if len(data) != size:
+            raise HatEepromError(
+                f"{where}: GPIO bank {bank} map data is {size} bytes, got {len(data)}"
+            )
+        bank_drive, second = data[0], data[1]
+        drive, slew, hyst = bank_drive & 0x0F, (bank_drive >> 4) & 3, bank_drive >> 6
+        if drive > 8 or slew == 3 or hyst == 3:
+            raise HatEepromError(
+                f"{where}: bank_drive 0x{bank_drive:02x} uses reserved values "
+                f"(drive {drive} > 8, slew 3 or hysteresis 3)"
+            )
+        if bank == 0 and (second & 0xFC or (second & 0x03) == 3):
+            raise HatEepromError(
+                f"{where}: power byte 0x{second:02x}: back_power 3 and bits [7:2] are reserved"
+            )
+        if bank == 1 and second:
+            raise HatEepromError(f"{where}: the reserved byte must be 0, got 0x{second:02x}")
+        pins = tuple(
+            GpioPin.decode(b, f"{where} GPIO{i + (0 if bank == 0 else GPIO_BANK0_COUNT)}")
+            for i, b in enumerate(data[2:])
+        )
+        return cls(pins=pins, drive=drive, slew=slew, hysteresis=hyst, back_power=second & 3)
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    """The vendor info atom: RFC 4122 UUID, product id/version, vendor and product strings."""
+
+    uuid: uuid.UUID
+    product_id: int
+    product_version: int
+    vendor: str
+    product: str
+
+    def __post_init__(self) -> None:
+        for label, value in (
+            ("product_id", self.product_id),
+            ("product_version", self.product_version),
+        ):
+            if not 0 <= value <= 0xFFFF:
+                raise HatEepromError(f"{label} is a 16-bit field (0..0xffff), got {value}")
+        for label, text in (("vendor", self.vendor), ("product", self.product)):
+            if not text.isascii():
+                raise HatEepromError(f"{label} string must be ASCII, got {text!r}")
+            if len(text) > 255:
+                raise HatEepromError(
+                    f"{label} string has a 1-byte length: at most 255 characters, got {len(text)}"
+                )
+
+    def encode(self) -> bytes:
+        v, p = self.vendor.encode("ascii"), self.product.encode("ascii")
+        # eeptypes.h stores the UUID as four uint32 LE, least significant first: the
+        # 128-bit value in little-endian byte order
+        fixed = self.uuid.int.to_bytes(16, "little") + struct.pack(
+            "<HHBB", self.product_id, self.product_version, len(v), len(p)
+        )
+        return fixed + v + p
+
+    @classmethod
+    def decode(cls, data: bytes, where: str) -> VendorInfo:
+        if len(data) < VENDOR_FIXED_SIZE:
+            raise HatEepromError(
+                f"{where}: vendor info needs at least {VENDOR_FIXED_SIZE} bytes, got {len(data)}"
+            )
+        uid = uuid.UUID(int=int.from_bytes(data[:16], "little"))
+        pid, pver, vslen, pslen = struct.unpack_from("<HHBB", data, 16)
+        if VENDOR_FIXED_SIZE + vslen + pslen != len(data):
+            raise HatEepromError(
+                f"{where}: vslen {vslen} + pslen {pslen} + {VENDOR_FIXED_SIZE} fixed bytes "
+                f"!= data length {len(data)}"
+            )
+        raw_v = data[VENDOR_FIXED_SIZE : VENDOR_FIXED_SIZE + vslen]
+        raw_p = data[VENDOR_FIXED_SIZE + vslen :]
+        try:
+            vendor, product = raw_v.decode("ascii"), raw_p.decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise HatEepromError(f"{where}: vendor/product strings must be ASCII: {exc}") from None
+        return cls(uid, pid, pver, vendor, product)
+
+
+@dataclass(frozen=True)
+class Atom:
+    """One atom as stored: type, count, data and its CRC."""
+
+    type: int
+    count: int
+    data: bytes
+    crc: int
+
+
+@dataclass(frozen=True)
+class HatImage:
+    """The content of a HAT EEPROM. ``build_hat_image`` encodes it, ``parse_hat_image`` decodes it."""
+
+    vendor: VendorInfo
+    gpio_bank0: GpioBankMap
+    dt_blob: bytes | None = None
+    custom: tuple[bytes, ...] = ()
+    gpio_bank1: GpioBankMap | None = None
+    version: int = FORMAT_VERSION
+    #: the atoms as stored (filled by the parser; ignored by the builder)
+    atoms: tuple[Atom, ...] = field(default=(), compare=False)
+
+    @property
+    def compliant(self) -> bool:
+        """The HAT specification requires the DT atom (eeprom-format.md)."""
+        return self.dt_blob is not None
+
+
+# -- build --------------------------------------------------------------------------
+
+
+def _pad(pins: Sequence[GpioPin], count: int, bank: str) -> tuple[GpioPin, ...]:
+    if len(pins) > count:
+        raise HatEepromError(f"GPIO {bank} has {count} pins, got {len(pins)}")
+    return tuple(pins) + (GpioPin(),) * (count - len(pins))
+
+
+def encode_atom(atom_type: int, count: int, data: bytes) -> bytes:
+    """type, count, dlen (= len(data) + 2), data, CRC-16/ARC of all of it; little-endian."""
+    body = struct.pack("<HHI", atom_type, count, len(data) + CRC_SIZE) + data
+    return body + struct.pack("<H", crc16_arc(body))
+
+
+def build_hat_image(image: HatImage) -> bytes:
+    """Encode ``image`` as eepmake does: header, then atoms counted from 0 in spec order."""
+    if image.version != FORMAT_VERSION:
+        raise HatEepromError(
+            f"only format version {FORMAT_VERSION} exists (0 is reserved), got {image.version}"
+        )
+    payloads: list[tuple[int, bytes]] = [
+        (AtomType.VENDOR_INFO, image.vendor.encode()),
+        (AtomType.GPIO_BANK0, image.gpio_bank0.encode(0)),
+    ]
+    if image.dt_blob is not None:
+        payloads.append((AtomType.DT_BLOB, image.dt_blob))
+    payloads.extend((AtomType.CUSTOM, bytes(c)) for c in image.custom)
+    if image.gpio_bank1 is not None:
+        payloads.append((AtomType.GPIO_BANK1, image.gpio_bank1.encode(1)))
+    atoms = b"".join(encode_atom(t, i, d) for i, (t, d) in enumerate(payloads))
+    eeplen = HEADER_SIZE + len(atoms)
+    header = SIGNATURE + struct.pack("<BBHI", FORMAT_VERSION, 0, len(payloads), eeplen)
+    return header + atoms
+
+
+# -- parse --------------------------------------------------------------------------
+
+
+def _type_name(atom_type: int) -> str:
+    try:
+        return AtomType(atom_type).name.lower().replace("_", " ")
+    except ValueError:
+        return f"type 0x{atom_type:04x}"
+
+
+def parse_hat_image(data: bytes) -> HatImage:
+    """Decode and validate a HAT EEPROM image (or a whole EEPROM dump: bytes after eeplen are ignored).
+
+    Raises `HatEepromError` naming the field, and `AtomCrcError` naming the atom
+    with the computed and stored CRC.
+    """
+    data = bytes(data)
+    if len(data) < HEADER_SIZE:
+        raise HatEepromError(
+            f"image is {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header"
+        )
+    if data[:4] != SIGNATURE:
+        raise HatEepromError(
+            f"signature must be {SIGNATURE!r} (52 2d 50 69), got {data[:4].hex(' ')}"
+        )
+    version, reserved, numatoms, eeplen = struct.unpack_from("<BBHI", data, 4)
+    if version != FORMAT_VERSION:
+        raise HatEepromError(f"format version must be {FORMAT_VERSION}, got {version}")
+    if reserved != 0:
+        raise HatEepromError(f"header reserved byte must be 0, got 0x{reserved:02x}")
+    if eeplen > len(data):
+        raise HatEepromError(f"header eeplen {eeplen} is longer than the {len(data)} bytes given")
+    pos = HEADER_SIZE
+    atoms: list[Atom] = []
+    for index in range(numatoms):
+        if pos + ATOM_HEADER_SIZE > eeplen:
+            raise HatEepromError(
+                f"atom {index}: header at offset {pos} runs past eeplen {eeplen} "
+                f"(numatoms says {numatoms})"
+            )
+        atom_type, count, dlen = struct.unpack_from("<HHI", data, pos)
+        where = f"atom {index} ({_type_name(atom_type)}) at offset {pos}"
+        if dlen < CRC_SIZE:
+            raise HatEepromError(f"{where}: dlen {dlen} is shorter than the 2-byte CRC")
+        end = pos + ATOM_HEADER_SIZE + dlen
+        if end > eeplen:
+            raise HatEepromError(f"{where}: dlen {dlen} runs past eeplen {eeplen}")
+        body = data[pos : end - CRC_SIZE]
+        (stored,) = struct.unpack_from("<H", data, end - CRC_SIZE)
+        computed = crc16_arc(body)
+        if computed != stored:
+            raise AtomCrcError(index, atom_type, computed, stored)
+        if count != index:
+            raise HatEepromError(f"{where}: atom count must be {index} (incrementing), got {count}")
+        atoms.append(Atom(atom_type, count, body[ATOM_HEADER_SIZE:], stored))
+        pos = end
+    if pos != eeplen:
+        raise HatEepromError(f"{numatoms} atoms end at offset {pos} but header eeplen is {eeplen}")
+    return _interpret(atoms, version)
+
+
+def _interpret(atoms: list[Atom], version: int) -> HatImage:
+    def where(i: int) -> str:
+        return f"atom {i} ({_type_name(atoms[i].type)})"
+
+    if len(atoms) < 2:
+        raise HatEepromError(
+            f"a HAT image needs the vendor info and GPIO bank 0 atoms, found {len(atoms)} atom(s)"
+        )
+    if atoms[0].type != AtomType.VENDOR_INFO:
+        raise HatEepromError(f"atom 0 must be vendor info, got {_type_name(atoms[0].type)}")
+    if atoms[1].type != AtomType.GPIO_BANK0:
+        raise HatEepromError(f"atom 1 must be the GPIO bank 0 map, got {_type_name(atoms[1].type)}")
+    vendor = VendorInfo.decode(atoms[0].data, where(0))
+    bank0 = GpioBankMap.decode(atoms[1].data, 0, where(1))
+    dt_blob: bytes | None = None
+    custom: list[bytes] = []
+    bank1: GpioBankMap | None = None
+    for i in range(2, len(atoms)):
+        t = atoms[i].type
+        if bank1 is not None:
+            raise HatEepromError(f"{where(i)}: the GPIO bank 1 map must be the last atom")
+        if t == AtomType.DT_BLOB:
+            if dt_blob is not None or custom:
+                raise HatEepromError(f"{where(i)}: one DT atom, placed right after the GPIO map")
+            dt_blob = atoms[i].data
+        elif t == AtomType.CUSTOM:
+            custom.append(atoms[i].data)
+        elif t == AtomType.GPIO_BANK1:
+            bank1 = GpioBankMap.decode(atoms[i].data, 1, where(i))
+        else:
+            raise HatEepromError(
+                f"{where(i)}: type 0x{t:04x} is invalid or reserved here "
+                f"(valid after the GPIO map: 0x0003 DT, 0x0004 custom, 0x0005 GPIO bank 1)"
+            )
+    return HatImage(
+        vendor=vendor,
+        gpio_bank0=bank0,
+        dt_blob=dt_blob,
+        custom=tuple(custom),
+        gpio_bank1=bank1,
+        version=version,
+        atoms=tuple(atoms),
+    )
+
+
+# -- the device -----------------------------------------------------------------------
+
+
+def hat_eeprom_device(
+    image: HatImage | bytes,
+    *,
+    address: int = HAT_EEPROM_ADDRESS,
+    name: str | None = "hat_eeprom",
+    part: str = "24c32",
+    write_protect: bool = True,
+) -> At24Eeprom:
+    """A 24C32 preloaded with a HAT image (soc-facts §6: on ID_SD/ID_SC at 0x50, WP pulled up).
+
+    ``image`` is a `HatImage` (encoded here) or raw bytes (stored as given, so a
+    test can present a corrupt EEPROM). The rest of the array reads 0xFF (erased).
+    """
+    raw = build_hat_image(image) if isinstance(image, HatImage) else bytes(image)
+    return At24Eeprom(address, name, part=part, contents=raw, write_protect=write_protect)
