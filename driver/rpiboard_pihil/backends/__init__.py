@@ -1,0 +1,1 @@
+"""Backends: the ways the driver reaches a board (`SimulatedBackend`, `LinuxBackend`)."""

@@ -1,0 +1,95 @@
+"""What the driver knows about one board: its identity, header pins, GPIO lines and buses.
+
+Built from the emulator's board profile (the one source of those facts) by
+`backends.simulated.describe_board`, and used the same way by both backends,
+so a test addresses ``board.pins["J8-11"]`` identically in simulation and on
+the bench.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .enums import PinKind, Pull
+
+
+@dataclass(frozen=True)
+class PinInfo:
+    """One header pin: ``J8-11`` is GPIO17; ``J8-01`` is 3V3 power."""
+
+    name: str
+    header: str
+    number: int
+    kind: PinKind
+    gpio: int | None
+    signal: str
+    """What the pin carries: ``GPIO17``, ``3V3``, ``5V``, ``GND``..."""
+
+
+@dataclass(frozen=True)
+class I2cBusInfo:
+    """An I2C bus of the board: its name (``i2c1``), Linux number and pins."""
+
+    name: str
+    number: int
+    sda_gpio: int | None
+    scl_gpio: int | None
+    linux_device: str
+
+
+@dataclass(frozen=True)
+class SpiBusInfo:
+    """An SPI bus and its chip selects (``ce0``, ``ce1``...)."""
+
+    name: str
+    number: int
+    chip_selects: tuple[int, ...]
+    linux_devices: Mapping[int, str]
+    """Chip select number to ``/dev/spidevB.C``."""
+
+
+@dataclass(frozen=True)
+class UartInfo:
+    """A UART: ``uart0`` (PL011) or ``uart1`` (mini UART), with its Linux tty."""
+
+    name: str
+    number: int
+    kind: str
+    """``"pl011"`` or ``"mini"``."""
+    tx_gpio: int | None
+    rx_gpio: int | None
+    linux_device: str
+
+
+@dataclass(frozen=True)
+class BoardInfo:
+    """The driver's description of a board (from its profile)."""
+
+    name: str
+    """Profile name (``mirkopc``, ``rpi-4b``...)."""
+    manufacturer: str
+    model: str
+    soc: str
+    """``BCM2835`` or ``BCM2711``."""
+    gpio_count: int
+    gpios: tuple[int, ...]
+    """The GPIO lines the driver exposes (header and on-board lines of the profile)."""
+    pins: tuple[PinInfo, ...]
+    i2c_buses: tuple[I2cBusInfo, ...]
+    spi_buses: tuple[SpiBusInfo, ...]
+    uarts: tuple[UartInfo, ...]
+    gpio_aliases: Mapping[str, int] = field(default_factory=dict)
+    """Other names of GPIO lines (``I2C1_SDA``, ``ID_SD``, ``J8-03``...) to their line."""
+    kernel_models: tuple[str, ...] = ()
+    """Prefixes of ``/proc/device-tree/model`` that identify this board (the SoM for carriers)."""
+    primary_header: str = ""
+    """The header an integer pin index refers to (``J8`` or ``P1``)."""
+    reset_pulls: Mapping[int, Pull] = field(default_factory=dict)
+    """The SoC's pull per line at reset (soc-facts §3.7), restored by ``reset``."""
+
+    def pin(self, name: str) -> PinInfo:
+        for p in self.pins:
+            if p.name == name:
+                return p
+        raise KeyError(name)

@@ -1,0 +1,105 @@
+"""Collection-style repeated capabilities (IVI-Python "Repeated Capabilities").
+
+A `RepeatedCapabilityCollection` is a read-only mapping from the physical
+name of each instance (``GPIO17``, ``i2c1``, ``J8-11``) to the object that
+represents it. Its subscript also takes an integer (the instance number:
+BCM line, bus number, physical pin), an enum member, or any other name the
+board profile knows for the instance; string names are case-insensitive. An
+illegal specifier raises `SelectorError` naming the legal ones.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator, Mapping
+from typing import Generic, Protocol, TypeVar
+
+from .errors import SelectorError
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+T_co = TypeVar("T_co", bound=_Named, covariant=True)
+Specifier = int | str | enum.Enum
+
+
+class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
+    """Read-only collection of one repeated capability's instances."""
+
+    _kind = "instance"
+
+    def __init__(
+        self,
+        items: Mapping[str, T_co],
+        *,
+        numbers: Mapping[int, str],
+        aliases: Mapping[str, str] | None = None,
+        owner: str = "",
+    ) -> None:
+        self._items = dict(items)
+        self._numbers = dict(numbers)
+        self._folded = {name.casefold(): name for name in self._items}
+        for alias, name in (aliases or {}).items():
+            self._folded.setdefault(alias.casefold(), name)
+        self._owner = owner
+
+    def resolve(self, specifier: Specifier) -> str:
+        """The physical name the specifier selects (raises `SelectorError` if none)."""
+        if isinstance(specifier, bool):
+            raise self._illegal(specifier)
+        if isinstance(specifier, int):  # int and IntEnum
+            name = self._numbers.get(int(specifier))
+            if name is not None:
+                return name
+            raise self._illegal(specifier)
+        if isinstance(specifier, enum.Enum):
+            value = specifier.value
+            key = value if isinstance(value, str) else specifier.name
+        elif isinstance(specifier, str):
+            key = specifier
+        else:
+            raise self._illegal(specifier)
+        name = self._folded.get(key.strip().casefold())
+        if name is None:
+            raise self._illegal(specifier)
+        return name
+
+    def __getitem__(self, specifier: Specifier) -> T_co:
+        return self._items[self.resolve(specifier)]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, specifier: object) -> bool:
+        if not isinstance(specifier, int | str | enum.Enum):
+            return False
+        try:
+            self.resolve(specifier)
+        except SelectorError:
+            return False
+        return True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The physical names of the instances, in order."""
+        return tuple(self._items)
+
+    def _illegal(self, specifier: object) -> SelectorError:
+        legal = tuple(self._items)
+        numbers = ", ".join(str(n) for n in self._numbers)
+        where = f" of {self._owner}" if self._owner else ""
+        return SelectorError(
+            f"{specifier!r} is not a {self._kind}{where}; legal names: {', '.join(legal)}"
+            + (f"; legal numbers: {numbers}" if numbers else "")
+            + "; other names the board profile gives them are accepted too",
+            legal=legal,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(self._items)})"

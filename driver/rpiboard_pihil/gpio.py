@@ -1,0 +1,214 @@
+"""GPIO lines: the ``gpios`` repeated capability (`GpioCollection` of `Gpio`).
+
+A `Gpio` is one SoC line (``GPIO17``): direction, level, the SoC pull, drive
+mode, edge detection with debounce, and the GPFSEL function. Reads return the
+pin's real level (GPLEV), not the output latch (soc-facts §3.4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from .backends.base import EdgeEvent
+from .collection import RepeatedCapabilityCollection
+from .enums import Direction, Drive, Edge, Function, Pull
+from .errors import ConfigurationError
+from .validate import boolean, member, seconds_to_ns
+
+if TYPE_CHECKING:
+    from .session import Session
+
+MAX_DEBOUNCE_S = 4294.967295
+"""The kernel's debounce_period_us is a u32 of microseconds."""
+
+
+class Gpio:
+    """One GPIO line of the SoC. Get it from ``board.gpios[...]``."""
+
+    __slots__ = ("_backend", "_line", "_name", "_session")
+
+    def __init__(self, session: Session, line: int) -> None:
+        self._session = session
+        self._backend = session.backend
+        self._line = line
+        self._name = f"GPIO{line}"
+
+    @property
+    def name(self) -> str:
+        """The physical name, ``GPIO<n>`` (Broadcom numbering)."""
+        return self._name
+
+    @property
+    def number(self) -> int:
+        """The Broadcom line number."""
+        return self._line
+
+    # -- function and direction ------------------------------------------------------------
+    @property
+    def function(self) -> Function:
+        """GPFSEL function: INPUT, OUTPUT or ALT0..ALT5 (soc-facts §3.3).
+
+        Setting ALTn routes the pin to a peripheral; the Linux backend cannot do
+        that from user space and raises `NotSupportedError` naming the config.txt line.
+        """
+        return self._session.call(self._backend.gpio_get_function, self._line)
+
+    @function.setter
+    def function(self, function: Function) -> None:
+        fn = member(function, Function, f"{self._name}.function")
+        self._session.call(self._set_function, fn)
+
+    def _set_function(self, fn: Function) -> None:
+        if fn is Function.OUTPUT:
+            self._check_no_edges("Function.OUTPUT")
+        self._backend.gpio_set_function(self._line, fn)
+
+    @property
+    def direction(self) -> Direction:
+        """INPUT or OUTPUT. A line switched to OUTPUT drives low; use `set_output` to choose."""
+        return self._session.call(self._backend.gpio_get_direction, self._line)
+
+    @direction.setter
+    def direction(self, direction: Direction) -> None:
+        d = member(direction, Direction, f"{self._name}.direction")
+        self._session.call(self._set_direction, d, False)
+
+    def set_output(self, value: bool) -> None:
+        """Make the line an output driving ``value`` from the first instant (no glitch)."""
+        v = boolean(value, f"{self._name}.set_output(value)")
+        self._session.call(self._set_direction, Direction.OUTPUT, v)
+
+    def _set_direction(self, d: Direction, value: bool) -> None:
+        if d is Direction.OUTPUT:
+            self._check_no_edges("Direction.OUTPUT")
+        self._backend.gpio_set_direction(self._line, d, value)
+
+    def _check_no_edges(self, what: str) -> None:
+        edge, _ = self._backend.gpio_get_edge_detection(self._line)
+        if edge is not Edge.NONE:
+            raise ConfigurationError(
+                f"{self._name} has edge detection {edge.name}; edge detection needs an input, "
+                f"so set edge_detection = Edge.NONE before {what}"
+            )
+
+    # -- level -----------------------------------------------------------------------------
+    @property
+    def value(self) -> bool:
+        """The pin's level as the SoC reads it (GPLEV): True is high."""
+        return self._session.call(self._backend.gpio_read, self._line)
+
+    @value.setter
+    def value(self, value: bool) -> None:
+        v = boolean(value, f"{self._name}.value")
+        self._session.call(self._write, v)
+
+    def _write(self, v: bool) -> None:
+        if self._backend.gpio_get_direction(self._line) is not Direction.OUTPUT:
+            raise ConfigurationError(
+                f"{self._name} is not an output; set direction = Direction.OUTPUT "
+                "(or call set_output(value)) before writing its value"
+            )
+        self._backend.gpio_write(self._line, v)
+
+    # -- electrical ------------------------------------------------------------------------
+    @property
+    def pull(self) -> Pull:
+        """The SoC's pull resistor: NONE, UP or DOWN (soc-facts §3.6).
+
+        On BCM2835 the hardware cannot report its pull state; the value is the last
+        one set through this driver, or the reset default (soc-facts §3.7).
+        """
+        return self._session.call(self._backend.gpio_get_pull, self._line)
+
+    @pull.setter
+    def pull(self, pull: Pull) -> None:
+        p = member(pull, Pull, f"{self._name}.pull")
+        self._session.call(self._backend.gpio_set_pull, self._line, p)
+
+    @property
+    def drive(self) -> Drive:
+        """PUSH_PULL, or OPEN_DRAIN: writing True releases the line, False pulls it low."""
+        return self._session.call(self._backend.gpio_get_drive, self._line)
+
+    @drive.setter
+    def drive(self, drive: Drive) -> None:
+        d = member(drive, Drive, f"{self._name}.drive")
+        self._session.call(self._backend.gpio_set_drive, self._line, d)
+
+    # -- edges -----------------------------------------------------------------------------
+    @property
+    def edge_detection(self) -> Edge:
+        """Which edges are queued for `wait_edges`: NONE, RISING, FALLING or BOTH (inputs only)."""
+        return self._session.call(self._backend.gpio_get_edge_detection, self._line)[0]
+
+    @edge_detection.setter
+    def edge_detection(self, edge: Edge) -> None:
+        e = member(edge, Edge, f"{self._name}.edge_detection")
+        self._session.call(self._set_edges, e, None)
+
+    @property
+    def debounce_s(self) -> float:
+        """Debounce period in seconds (0 = off): an edge counts once the level held that long."""
+        ns = self._session.call(self._backend.gpio_get_edge_detection, self._line)[1]
+        return ns / 1e9
+
+    @debounce_s.setter
+    def debounce_s(self, seconds: float) -> None:
+        ns = seconds_to_ns(seconds, f"{self._name}.debounce_s", MAX_DEBOUNCE_S)
+        self._session.call(self._set_edges, None, ns)
+
+    def _set_edges(self, edge: Edge | None, debounce_ns: int | None) -> None:
+        old_edge, old_debounce = self._backend.gpio_get_edge_detection(self._line)
+        new_edge = old_edge if edge is None else edge
+        if (
+            new_edge is not Edge.NONE
+            and self._backend.gpio_get_direction(self._line) is not Direction.INPUT
+        ):
+            raise ConfigurationError(
+                f"{self._name} is an output; edge detection needs direction = Direction.INPUT"
+            )
+        self._backend.gpio_set_edge_detection(
+            self._line, new_edge, old_debounce if debounce_ns is None else debounce_ns
+        )
+
+    def wait_edges(self, timeout_s: float) -> list[EdgeEvent]:
+        """Wait up to ``timeout_s`` for an edge; return every queued event (maybe none).
+
+        In simulation the timeout is simulated time. Events are timestamped
+        (`EdgeEvent.timestamp_ns`, the clock of ``board.now_ns``).
+        """
+        ns = seconds_to_ns(timeout_s, f"{self._name}.wait_edges(timeout_s)")
+        return self._session.call(self._wait, ns)
+
+    def read_edges(self) -> list[EdgeEvent]:
+        """The events queued now, without waiting."""
+        return self._session.call(self._wait, 0)
+
+    def _wait(self, timeout_ns: int) -> list[EdgeEvent]:
+        if self._backend.gpio_get_edge_detection(self._line)[0] is Edge.NONE:
+            raise ConfigurationError(
+                f"{self._name} has no edge detection; set edge_detection "
+                "(Edge.RISING, Edge.FALLING or Edge.BOTH) before waiting for edges"
+            )
+        return self._backend.gpio_wait_edges(self._line, timeout_ns)
+
+    def __repr__(self) -> str:
+        return f"Gpio({self._name})"
+
+
+class GpioCollection(RepeatedCapabilityCollection[Gpio]):
+    """``board.gpios``: the GPIO lines of the board, by ``GPIO<n>``, number, pin name or enum."""
+
+    _kind = "GPIO line"
+
+    def __init__(
+        self, session: Session, lines: tuple[int, ...], aliases: Mapping[str, int], owner: str
+    ) -> None:
+        items = {f"GPIO{n}": Gpio(session, n) for n in lines}
+        super().__init__(
+            items,
+            numbers={n: f"GPIO{n}" for n in lines},
+            aliases={a: f"GPIO{n}" for a, n in aliases.items() if n in lines},
+            owner=owner,
+        )

@@ -1,0 +1,137 @@
+"""I2C buses: the ``i2c_buses`` repeated capability (`I2cBusCollection` of `I2cBus`).
+
+Transfers behave as Linux ``I2C_RDWR`` does on the Pi: one combined transfer
+whose messages are joined by repeated starts (soc-facts §1.6), a NACK is
+`I2cNackError` (EREMOTEIO), a clock-stretch timeout is
+`I2cClockStretchTimeoutError` (EIO), an overall timeout `BusTimeoutError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from .backends.base import I2cMessage
+from .board_info import I2cBusInfo
+from .collection import RepeatedCapabilityCollection
+from .errors import ConfigurationError, I2cNackError
+from .validate import data_bytes, integer
+
+if TYPE_CHECKING:
+    from .session import Session
+
+MAX_MESSAGE = 65535
+"""BSC DLEN and the kernel's i2c_msg.len are 16 bits (soc-facts §2)."""
+
+SCAN_FIRST, SCAN_LAST = 0x08, 0x77
+"""The address range ``i2cdetect`` probes by default (the rest is reserved by the I2C spec)."""
+
+
+class I2cBus:
+    """One I2C bus (``i2c1``). Addresses are 7-bit (0x00..0x7f)."""
+
+    __slots__ = ("_backend", "_info", "_session")
+
+    def __init__(self, session: Session, info: I2cBusInfo) -> None:
+        self._session = session
+        self._backend = session.backend
+        self._info = info
+
+    @property
+    def name(self) -> str:
+        """The physical name, ``i2c<n>``."""
+        return self._info.name
+
+    @property
+    def number(self) -> int:
+        """Bus number (Linux ``/dev/i2c-<n>``)."""
+        return self._info.number
+
+    @property
+    def frequency_hz(self) -> int:
+        """SCL frequency in Hz (100 kHz by default, as the Linux driver uses)."""
+        return self._session.call(self._backend.i2c_get_frequency, self._info.number)
+
+    @frequency_hz.setter
+    def frequency_hz(self, hz: int) -> None:
+        value = integer(hz, f"{self.name}.frequency_hz", 1, 1_000_000)
+        self._session.call(self._backend.i2c_set_frequency, self._info.number, value)
+
+    def write(self, address: int, data: bytes) -> None:
+        """Write ``data`` to the target at ``address`` (START, address+W, data, STOP)."""
+        msg = I2cMessage.write(self._address(address), data_bytes(data, "write data", MAX_MESSAGE))
+        self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))
+
+    def read(self, address: int, length: int) -> bytes:
+        """Read ``length`` bytes from the target at ``address``."""
+        msg = I2cMessage.read_of(self._address(address), self._length(length))
+        return self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))[0]
+
+    def write_read(self, address: int, data: bytes, length: int) -> bytes:
+        """Write ``data`` then, after a repeated start, read ``length`` bytes (a register read)."""
+        a = self._address(address)
+        msgs = (
+            I2cMessage.write(a, data_bytes(data, "write_read data", MAX_MESSAGE)),
+            I2cMessage.read_of(a, self._length(length)),
+        )
+        return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)[1]
+
+    def transfer(self, messages: Sequence[I2cMessage]) -> list[bytes]:
+        """Run several messages as one combined transfer; the data of each read message, in order.
+
+        The Linux i2c-bcm2835 driver accepts a read only as the last message
+        ("only one read message supported, has to be last", soc-facts §1.6);
+        other orders raise `ConfigurationError`.
+        """
+        msgs = tuple(messages)
+        if not msgs or not all(isinstance(m, I2cMessage) for m in msgs):
+            raise ConfigurationError("transfer takes a non-empty sequence of I2cMessage")
+        for m in msgs:
+            self._address(m.address)
+            if m.read:
+                self._length(m.length)
+            else:
+                data_bytes(m.data, "transfer write data", MAX_MESSAGE)
+        if any(m.read for m in msgs[:-1]):
+            raise ConfigurationError(
+                "the BCM2835 I2C driver supports only one read message, and it has to be last"
+            )
+        return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)
+
+    def scan(self) -> list[int]:
+        """Addresses 0x08..0x77 that acknowledge a one-byte read (``i2cdetect -r``)."""
+        return self._session.call(self._scan)
+
+    def _scan(self) -> list[int]:
+        found = []
+        for address in range(SCAN_FIRST, SCAN_LAST + 1):
+            try:
+                self._backend.i2c_transfer(self._info.number, (I2cMessage.read_of(address, 1),))
+            except I2cNackError:
+                continue
+            found.append(address)
+        return found
+
+    def _address(self, address: int) -> int:
+        return integer(address, f"{self.name} address", 0x00, 0x7F)
+
+    def _length(self, length: int) -> int:
+        return integer(length, f"{self.name} read length", 1, MAX_MESSAGE)
+
+    def __repr__(self) -> str:
+        return f"I2cBus({self.name})"
+
+
+class I2cBusCollection(RepeatedCapabilityCollection[I2cBus]):
+    """``board.i2c_buses``: by name (``i2c1``), bus number, `I2cBusId` or profile alias."""
+
+    _kind = "I2C bus"
+
+    def __init__(self, session: Session, buses: tuple[I2cBusInfo, ...], owner: str) -> None:
+        super().__init__(
+            {b.name: I2cBus(session, b) for b in buses},
+            numbers={b.number: b.name for b in buses},
+            aliases={f"I2C{b.number}": b.name for b in buses}
+            | {f"i2c-{b.number}": b.name for b in buses},
+            owner=owner,
+        )

@@ -1,0 +1,71 @@
+"""One driver session: the backend, the session lock, the device-error queue.
+
+Every public call of the driver runs through `Session.call`, which takes the
+session's lock for the whole operation (so calls from several threads never
+interleave a transaction, IVI Driver Core "Multithread Safety"), refuses a
+closed session, and afterwards collects the errors the board reported on its
+own; with query-instrument-status on it raises them (IVI Driver Core "Query
+Instrument Status on API Call").
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from .errors import InstrumentStatusError, SessionClosedError
+
+if TYPE_CHECKING:
+    from .backends.base import Backend
+    from .utility import ErrorQueryResult
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Session:
+    """State shared by the root class and every capability object of one `RpiBoard`."""
+
+    def __init__(self, backend: Backend, *, query_instrument_status: bool) -> None:
+        self.backend = backend
+        self.lock = threading.RLock()
+        self.closed = False
+        self.query_instrument_status = query_instrument_status
+        self.errors: deque[ErrorQueryResult] = deque()
+
+    def call(self, operation: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run one operation under the session lock, then check the board's status."""
+        with self.lock:
+            if self.closed:
+                raise SessionClosedError(
+                    "this RpiBoard session is closed; open a new RpiBoard(...) to continue"
+                )
+            try:
+                result = operation(*args, **kwargs)
+            except BaseException:
+                # the call's own error is what the caller needs; keep the board's for error_query
+                self.errors.extend(self.backend.device_errors())
+                raise
+            self._after_call()
+            return result
+
+    def _after_call(self) -> None:
+        new = self.backend.device_errors()
+        if not new:
+            return
+        self.errors.extend(new)
+        if self.query_instrument_status:
+            raise InstrumentStatusError(
+                "the board reported error(s): "
+                + "; ".join(f"{e.code}: {e.message}" for e in new)
+                + " (also queued for ivi_utility.error_query)",
+                errors=new,
+            )
+
+    def collect(self) -> None:
+        """Move new device errors into the queue without raising (for error_query)."""
+        with self.lock:
+            if not self.closed:
+                self.errors.extend(self.backend.device_errors())
