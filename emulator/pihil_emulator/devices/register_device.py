@@ -58,14 +58,14 @@ class I2cRegisterDevice(I2cTarget, RegisterBlock):
         """The STOP that ends an access."""
 
     def next_pointer(self, pointer: int) -> int:
-        """Where the pointer goes after a data byte at ``pointer``."""
+        """Where the pointer goes after a data byte at ``pointer`` (wraps to 0 at the span)."""
         if not self.AUTO_INCREMENT:
             return pointer
-        return (pointer + 1) % self.POINTER_SPAN
+        return pointer + 1 if pointer + 1 < self.POINTER_SPAN else 0
 
     def set_pointer(self, value: int) -> int:
         """The pointer after the master wrote ``value`` as the first byte of a write."""
-        return value % self.POINTER_SPAN
+        return value & 0xFF
 
     # -- model-side register access (8-bit registers) ----------------------
     def write(self, key: str | int, value: int) -> None:
