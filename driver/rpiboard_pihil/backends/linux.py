@@ -19,6 +19,7 @@ import fcntl
 import glob
 import os
 import struct
+import termios
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -151,13 +152,15 @@ class _Line:
     """This session's request for one GPIO line and the settings it holds."""
 
     request: Any
-    direction: Direction | None
-    """None while the line is held AS_IS (its direction was not set by us)."""
+    direction: Direction
     bias: Pull | None
+    """None while the kernel does not know the pull (never set since boot)."""
     drive: Drive
     edge: Edge = Edge.NONE
     debounce_ns: int = 0
     last_seqno: int = 0
+    as_is: bool = True
+    """Requested without changing the line; the first reconfigure makes the settings explicit."""
 
 
 @dataclass
@@ -410,27 +413,27 @@ class LinuxBackend:
         return {Pull.NONE: b.DISABLED, Pull.UP: b.PULL_UP, Pull.DOWN: b.PULL_DOWN}[pull]
 
     def _settings(self, line: _Line, value: bool = False) -> Any:
+        """LineSettings the kernel accepts (gpiolib-cdev: bias needs a direction, drive
+        needs an output, edges and debounce need an input)."""
         g = self.libs.gpiod
+        if line.as_is:
+            return g.LineSettings()  # every field AS_IS / off: the request changes nothing
         d = g.line.Direction
         e = g.line.Edge
-        direction = {None: d.AS_IS, Direction.INPUT: d.INPUT, Direction.OUTPUT: d.OUTPUT}[
-            line.direction
-        ]
+        is_input = line.direction is Direction.INPUT
         edge = {
             Edge.NONE: e.NONE,
             Edge.RISING: e.RISING,
             Edge.FALLING: e.FALLING,
             Edge.BOTH: e.BOTH,
         }
-        drive = (
-            g.line.Drive.OPEN_DRAIN if line.drive is Drive.OPEN_DRAIN else g.line.Drive.PUSH_PULL
-        )
+        open_drain = line.drive is Drive.OPEN_DRAIN and not is_input
         return g.LineSettings(
-            direction=direction,
-            edge_detection=edge[line.edge],
+            direction=d.INPUT if is_input else d.OUTPUT,
+            edge_detection=edge[line.edge] if is_input else e.NONE,
             bias=g.line.Bias.AS_IS if line.bias is None else self._bias(line.bias),
-            drive=drive,
-            debounce_period=timedelta(microseconds=line.debounce_ns // 1000),
+            drive=g.line.Drive.OPEN_DRAIN if open_drain else g.line.Drive.PUSH_PULL,
+            debounce_period=timedelta(microseconds=line.debounce_ns // 1000 if is_input else 0),
             output_value=g.line.Value.ACTIVE if value else g.line.Value.INACTIVE,
         )
 
@@ -452,8 +455,14 @@ class LinuxBackend:
             g.line.Bias.PULL_DOWN: Pull.DOWN,
             g.line.Bias.DISABLED: Pull.NONE,
         }.get(info.bias)
-        drive = Drive.OPEN_DRAIN if info.drive == g.line.Drive.OPEN_DRAIN else Drive.PUSH_PULL
-        line = _Line(request=None, direction=None, bias=bias, drive=drive)
+        line = _Line(
+            request=None,
+            direction=Direction.OUTPUT
+            if info.direction == g.line.Direction.OUTPUT
+            else Direction.INPUT,
+            bias=bias,
+            drive=Drive.OPEN_DRAIN if info.drive == g.line.Drive.OPEN_DRAIN else Drive.PUSH_PULL,
+        )
         line.request = self._os(
             f"GPIO{number}",
             g.request_lines,
@@ -465,6 +474,7 @@ class LinuxBackend:
         return line
 
     def _reconfigure(self, number: int, line: _Line, value: bool = False) -> None:
+        line.as_is = False
         self._os(
             f"GPIO{number}",
             line.request.reconfigure_lines,
@@ -504,7 +514,7 @@ class LinuxBackend:
 
     def gpio_get_direction(self, line: int) -> Direction:
         held = self._lines.get(line)
-        if held is not None and held.direction is not None:
+        if held is not None:
             return held.direction
         info = self._os(f"GPIO{line}", self._chip_handle().get_line_info, line)
         out = info.direction == self.libs.gpiod.line.Direction.OUTPUT
@@ -512,8 +522,13 @@ class LinuxBackend:
 
     def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
         held = self._line(line)
+        old = held.direction
         held.direction = direction
-        self._reconfigure(line, held, value)
+        try:
+            self._reconfigure(line, held, value)
+        except PihilError:
+            held.direction = old
+            raise
 
     def gpio_read(self, line: int) -> bool:
         held = self._line(line)
@@ -575,8 +590,6 @@ class LinuxBackend:
                 f"got {debounce_ns} ns"
             )
         held = self._line(line)
-        if edge is not Edge.NONE and held.direction is None:
-            held.direction = Direction.INPUT
         old = (held.edge, held.debounce_ns)
         held.edge, held.debounce_ns = edge, debounce_ns
         try:
@@ -792,7 +805,7 @@ class LinuxBackend:
                 port = self.libs.serial.Serial(
                     node, timeout=0, exclusive=True, **self._port_settings(fmt)
                 )
-            except (OSError, ValueError, self.libs.serial.SerialException) as exc:
+            except (OSError, ValueError, termios.error) as exc:
                 raise UartError(f"{info.name}: cannot open {path} ({exc})") from exc
             ser = _Serial(port, fmt, self.icount(port.fileno()))
             self._uarts[uart] = ser
@@ -806,14 +819,17 @@ class LinuxBackend:
         if ser is not None:
             try:
                 ser.port.apply_settings(self._port_settings(fmt))
-            except (OSError, ValueError, self.libs.serial.SerialException) as exc:
+            except (OSError, ValueError, termios.error) as exc:
+                # pyserial keeps the refused values; put the ones the tty has back
+                ser.port.apply_settings(self._port_settings(ser.fmt))
                 raise ConfigurationError(f"uart{uart}: the tty refused {fmt} ({exc})") from exc
+            ser.fmt = fmt
         self._uart_formats[uart] = fmt
 
     def _uart_io(self, uart: int, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
-        except (OSError, self.libs.serial.SerialException) as exc:
+        except (OSError, termios.error) as exc:
             raise UartError(f"uart{uart}: {what} failed ({exc})") from exc
 
     def uart_write(self, uart: int, data: bytes) -> None:
