@@ -1,0 +1,490 @@
+"""UART frames as waveforms: line settings, bursts of characters, the level of a line over time.
+
+A transmitter does not toggle its net once per bit. It publishes a `Burst`
+(start time, bit period, format, characters, character pitch): the levels of
+the line over that span, as data. Every listener on the same electrical node
+(receivers, VCD taps) gets the burst and computes what it needs in closed
+form: a receiver samples the sender's waveform at its own bit centres, so a
+receiver set to another baud rate or format sees exactly the framing errors,
+parity errors and wrong bytes real hardware would see.
+
+The level of a line at time ``t`` (`LineTimeline.level_at`) is the XOR of
+injected noise glitches with either the burst covering ``t`` or, outside
+bursts, the net's own (DC) level history: idle high, a break, a pin held low
+by a test.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Protocol
+
+from ..errors import ConfigurationError
+from ..world.clock import NS_PER_S
+from ..world.edges import Edge
+from ..world.net import Circuit, Net
+
+Parity = Literal["none", "even", "odd", "mark", "space"]
+PARITIES: tuple[Parity, ...] = ("none", "even", "odd", "mark", "space")
+_PARITY_LETTERS: dict[str, Parity] = {
+    "n": "none",
+    "e": "even",
+    "o": "odd",
+    "m": "mark",
+    "s": "space",
+}
+
+EPS_NS = 1e-6
+"""Tolerance when comparing computed (float) instants: far below any bit period."""
+
+
+def parity_name(value: str) -> Parity:
+    """Normalise ``"none"``/``"N"``/``"even"``/``"E"``... to a `Parity` name, or raise."""
+    if not isinstance(value, str):
+        raise ConfigurationError(f"parity must be one of {', '.join(PARITIES)}; got {value!r}")
+    low = value.strip().lower()
+    if low in PARITIES:
+        return low
+    if low in _PARITY_LETTERS:
+        return _PARITY_LETTERS[low]
+    raise ConfigurationError(
+        f"parity must be one of {', '.join(PARITIES)} (or N/E/O/M/S); got {value!r}"
+    )
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """What one end of a UART line transmits and expects: baud rate and frame format.
+
+    5 to 8 data bits (LSB first), optional parity (``mark``/``space`` are the
+    PL011's stick parity), 1 or 2 stop bits.
+    """
+
+    baud: float
+    data_bits: int = 8
+    parity: Parity = "none"
+    stop_bits: int = 1
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.baud, int | float) and math.isfinite(self.baud) and self.baud > 0):
+            raise ConfigurationError(f"baud rate must be a positive number; got {self.baud!r}")
+        if self.data_bits not in (5, 6, 7, 8):
+            raise ConfigurationError(
+                f"a UART frame has 5, 6, 7 or 8 data bits; got {self.data_bits!r}"
+            )
+        object.__setattr__(self, "parity", parity_name(self.parity))
+        if self.stop_bits not in (1, 2):
+            raise ConfigurationError(f"stop bits must be 1 or 2; got {self.stop_bits!r}")
+
+    @property
+    def bit_ns(self) -> float:
+        return NS_PER_S / self.baud
+
+    @property
+    def parity_bits(self) -> int:
+        return 0 if self.parity == "none" else 1
+
+    @property
+    def frame_bits(self) -> int:
+        """Start + data + parity + stop bits, as sent."""
+        return 1 + self.data_bits + self.parity_bits + self.stop_bits
+
+    @property
+    def frame_ns(self) -> float:
+        return self.frame_bits * self.bit_ns
+
+    @property
+    def sampled_bits(self) -> int:
+        """Bits a receiver samples: start, data, parity and one stop bit (a second is not checked)."""
+        return 2 + self.data_bits + self.parity_bits
+
+    @property
+    def data_mask(self) -> int:
+        return (1 << self.data_bits) - 1
+
+    def parity_bit(self, value: int) -> int:
+        """The parity bit sent with ``value`` (meaningless when parity is none)."""
+        if self.parity == "mark":
+            return 1
+        if self.parity == "space":
+            return 0
+        ones = (value & self.data_mask).bit_count() & 1
+        return ones if self.parity == "even" else ones ^ 1
+
+    def frame_word(self, value: int) -> int:
+        """The frame's bits, LSB = start bit, as sent: start 0, data LSB first, parity, stop 1s."""
+        word = (value & self.data_mask) << 1
+        pos = 1 + self.data_bits
+        if self.parity != "none":
+            word |= self.parity_bit(value) << pos
+            pos += 1
+        word |= ((1 << self.stop_bits) - 1) << pos
+        return word
+
+    def describe(self) -> str:
+        """E.g. ``115200 8N1``."""
+        baud = f"{self.baud:g}" if self.baud != int(self.baud) else str(int(self.baud))
+        return f"{baud} {self.data_bits}{self.parity[0].upper()}{self.stop_bits}"
+
+    def with_baud(self, baud: float) -> LineSettings:
+        return LineSettings(baud, self.data_bits, self.parity, self.stop_bits)
+
+
+class Burst:
+    """Characters sent back to back (or at a fixed pitch) with one format: a waveform segment.
+
+    Character ``i`` starts (falling edge of its start bit) at ``start_ns + i *
+    pitch_ns``; between the end of one frame and the next start the line idles
+    high. ``count`` may shrink after publication (the transmitter stopped
+    after the character in progress: CTS, disable, a baud change); listeners
+    are told through `UartLines.truncated`.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "bit_ns",
+        "chars",
+        "count",
+        "frame_ns",
+        "pitch_ns",
+        "settings",
+        "source",
+        "start_ns",
+    )
+
+    def __init__(
+        self,
+        start_ns: float,
+        settings: LineSettings,
+        chars: bytes,
+        *,
+        pitch_ns: float | None = None,
+        source: str = "",
+    ) -> None:
+        if not chars:
+            raise ValueError("a burst needs at least one character")
+        self.start_ns = float(start_ns)
+        self.settings = settings
+        self.chars = bytes(chars)
+        self.bit_ns = settings.bit_ns
+        self.frame_ns = settings.frame_ns
+        pitch = self.frame_ns if pitch_ns is None else float(pitch_ns)
+        if pitch < self.frame_ns - EPS_NS:
+            raise ValueError(
+                f"character pitch {pitch} ns is shorter than one frame ({self.frame_ns} ns)"
+            )
+        self.pitch_ns = pitch
+        self.count = len(self.chars)
+        self.source = source
+
+    def __repr__(self) -> str:
+        return (
+            f"Burst({self.source or '?'} {self.settings.describe()} x{self.count} "
+            f"@{self.start_ns:.0f}..{self.end_ns:.0f} ns)"
+        )
+
+    @property
+    def end_ns(self) -> float:
+        """End of the last frame's last stop bit (the line idles high from here)."""
+        return self.start_ns + (self.count - 1) * self.pitch_ns + self.frame_ns
+
+    def char_start(self, index: int) -> float:
+        return self.start_ns + index * self.pitch_ns
+
+    def covers(self, t: float) -> bool:
+        return self.start_ns <= t < self.end_ns
+
+    def index_at(self, t: float) -> int:
+        """The character whose slot (start .. next start) contains ``t`` (clamped to the burst)."""
+        i = int((t - self.start_ns) // self.pitch_ns)
+        return min(max(i, 0), self.count - 1)
+
+    def level_at(self, t: float) -> bool:
+        """Line level at ``t`` (high outside the frames)."""
+        if not self.start_ns <= t < self.end_ns:
+            return True
+        i = self.index_at(t)
+        k = int((t - self.start_ns - i * self.pitch_ns) // self.bit_ns)
+        if k >= self.settings.frame_bits:
+            return True
+        return bool((self.settings.frame_word(self.chars[i]) >> k) & 1)
+
+    def next_boundary(self, t: float) -> float | None:
+        """The first bit or character boundary strictly after ``t`` (``None`` past the end)."""
+        if t < self.start_ns:
+            return self.start_ns
+        if t >= self.end_ns:
+            return None
+        i = self.index_at(t)
+        base = self.start_ns + i * self.pitch_ns
+        k = int((t - base) // self.bit_ns) + 1
+        if k <= self.settings.frame_bits:
+            nxt = base + k * self.bit_ns
+            if nxt > t:
+                return nxt
+        return self.char_start(i + 1) if i + 1 < self.count else None
+
+    def edges(self, net: str, t0: float = -math.inf, t1: float = math.inf) -> Iterator[Edge]:
+        """Level changes inside this burst between ``t0`` and ``t1`` (the line is high before)."""
+        level = True
+        for i in range(self.count):
+            base = self.char_start(i)
+            if base + self.frame_ns <= t0:
+                continue
+            if base > t1:
+                break
+            word = self.settings.frame_word(self.chars[i])
+            for k in range(self.settings.frame_bits):
+                bit = bool((word >> k) & 1)
+                if bit != level:
+                    level = bit
+                    t = base + k * self.bit_ns
+                    if t0 <= t <= t1:
+                        yield Edge(round(t), net, bit)
+
+
+@dataclass(frozen=True, slots=True)
+class Glitch:
+    """Noise: the line's level is inverted from ``start_ns`` to ``end_ns``."""
+
+    start_ns: float
+    end_ns: float
+
+
+class LineListener(Protocol):
+    """Anything that follows a UART line: a receiver, a VCD tap."""
+
+    def listens_on(self, net: Net) -> bool:
+        """True when ``net`` is (now) this listener's input."""
+
+    def add_burst(self, burst: Burst) -> None: ...
+
+    def burst_truncated(self, burst: Burst, cut_ns: float) -> None: ...
+
+    def add_glitches(self, glitches: list[Glitch]) -> None: ...
+
+
+@dataclass
+class LineTimeline:
+    """The level of one line over time, composed from DC history, bursts and glitches.
+
+    DC history is known up to now and assumed to hold after; bursts and
+    glitches may lie in the future.
+    """
+
+    initial: bool = True
+    dc_times: list[float] = field(default_factory=list)
+    dc_levels: list[bool] = field(default_factory=list)
+    bursts: list[Burst] = field(default_factory=list)
+    burst_starts: list[float] = field(default_factory=list)
+    glitches: list[Glitch] = field(default_factory=list)
+    glitch_starts: list[float] = field(default_factory=list)
+
+    # -- feeding -------------------------------------------------------------------
+    def record_dc(self, t: float, level: bool) -> None:
+        if self.dc_levels and self.dc_levels[-1] == level:
+            return
+        if not self.dc_levels and level == self.initial:
+            return
+        self.dc_times.append(t)
+        self.dc_levels.append(level)
+
+    def dc_now(self) -> bool:
+        return self.dc_levels[-1] if self.dc_levels else self.initial
+
+    def add_burst(self, burst: Burst) -> None:
+        i = bisect.bisect_right(self.burst_starts, burst.start_ns)
+        self.bursts.insert(i, burst)
+        self.burst_starts.insert(i, burst.start_ns)
+
+    def add_glitches(self, glitches: Iterable[Glitch]) -> None:
+        """Add noise spans; overlapping spans merge (the line is inverted while any is active)."""
+        merged: list[Glitch] = []
+        for g in sorted([*self.glitches, *glitches], key=lambda g: g.start_ns):
+            if g.end_ns <= g.start_ns:
+                continue
+            if merged and g.start_ns <= merged[-1].end_ns:
+                last = merged[-1]
+                merged[-1] = Glitch(last.start_ns, max(last.end_ns, g.end_ns))
+            else:
+                merged.append(g)
+        self.glitches = merged
+        self.glitch_starts = [g.start_ns for g in merged]
+
+    def prune(self, before: float) -> None:
+        """Forget what ended before ``before`` (nobody will look there again)."""
+        k = bisect.bisect_right(self.dc_times, before) - 1
+        if k > 0:
+            self.initial = self.dc_levels[k - 1]
+            del self.dc_times[:k]
+            del self.dc_levels[:k]
+        n = 0
+        while n < len(self.bursts) and self.bursts[n].end_ns < before:
+            n += 1
+        if n:
+            del self.bursts[:n]
+            del self.burst_starts[:n]
+        n = 0
+        while n < len(self.glitches) and self.glitches[n].end_ns < before:
+            n += 1
+        if n:
+            del self.glitches[:n]
+            del self.glitch_starts[:n]
+
+    # -- queries ---------------------------------------------------------------------
+    def dc_at(self, t: float) -> bool:
+        k = bisect.bisect_right(self.dc_times, t) - 1
+        return self.dc_levels[k] if k >= 0 else self.initial
+
+    def burst_at(self, t: float) -> Burst | None:
+        k = bisect.bisect_right(self.burst_starts, t) - 1
+        # bursts on one line do not overlap; look one back for a truncated neighbour
+        for j in range(k, max(k - 2, -1), -1):
+            b = self.bursts[j]
+            if b.covers(t):
+                return b
+        return None
+
+    def glitched(self, t: float) -> bool:
+        k = bisect.bisect_right(self.glitch_starts, t) - 1
+        return k >= 0 and t < self.glitches[k].end_ns  # glitches never overlap
+
+    def level_at(self, t: float) -> bool:
+        b = self.burst_at(t) if self.bursts else None
+        level = b.level_at(t) if b is not None else self.dc_at(t)
+        if self.glitches and self.glitched(t):
+            level = not level
+        return level
+
+    def next_change(self, t: float) -> float | None:
+        """The first instant after ``t`` where the level may change (None: not before new input)."""
+        cands: list[float] = []
+        k = bisect.bisect_right(self.dc_times, t)
+        if k < len(self.dc_times):
+            cands.append(self.dc_times[k])
+        if self.bursts:
+            b = self.burst_at(t)
+            if b is not None:
+                nb = b.next_boundary(t)
+                cands.append(nb if nb is not None else b.end_ns)
+            j = bisect.bisect_right(self.burst_starts, t)
+            if j < len(self.bursts):
+                cands.append(self.bursts[j].start_ns)
+        if self.glitches:
+            j = bisect.bisect_right(self.glitch_starts, t)
+            if j < len(self.glitches):
+                cands.append(self.glitches[j].start_ns)
+            if j > 0 and self.glitches[j - 1].end_ns > t:
+                cands.append(self.glitches[j - 1].end_ns)
+        return min(cands) if cands else None
+
+    def first_level(self, t: float, level: bool) -> float | None:
+        """The first instant at or after ``t`` where the line is at ``level`` (None if not known)."""
+        while True:
+            if self.level_at(t) == level:
+                return t
+            nxt = self.next_change(t)
+            if nxt is None:
+                return None
+            t = nxt
+
+    def edges(self, net: str, t0: float, t1: float, level: bool) -> tuple[list[Edge], bool]:
+        """Changes of the composed level in ``(t0, t1]``, starting from ``level`` at ``t0``."""
+        out: list[Edge] = []
+        t = t0
+        while True:
+            nxt = self.next_change(t)
+            if nxt is None or nxt > t1:
+                return out, level
+            t = nxt
+            now = self.level_at(t)
+            if now != level:
+                level = now
+                out.append(Edge(round(t), net, now))
+
+    def glitch_overlaps(self, t0: float, t1: float) -> bool:
+        """True when any glitch touches ``[t0, t1]``."""
+        j = bisect.bisect_right(self.glitch_starts, t1)
+        return j > 0 and self.glitches[j - 1].end_ns > t0  # sorted and disjoint
+
+
+class UartLines:
+    """Per circuit: who listens on which UART line, so a burst reaches every listener on its node.
+
+    Listeners are matched by electrical node at publish time, so a jumper
+    from TX to RX makes a loopback and a routing change (GPIO FSEL) takes
+    effect for the next burst.
+    """
+
+    _registry: ClassVar[weakref.WeakKeyDictionary[Circuit, UartLines]] = weakref.WeakKeyDictionary()
+
+    def __init__(self, circuit: Circuit) -> None:
+        self.circuit = circuit
+        self._listeners: list[LineListener] = []
+        self._delivered: weakref.WeakKeyDictionary[Burst, list[LineListener]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    @classmethod
+    def of(cls, circuit: Circuit) -> UartLines:
+        hub = cls._registry.get(circuit)
+        if hub is None:
+            hub = cls(circuit)
+            cls._registry[circuit] = hub
+        return hub
+
+    def add_listener(self, listener: LineListener) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: LineListener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def listeners_on(self, nets: Iterable[Net]) -> list[LineListener]:
+        """Listeners whose input shares an electrical node with any of ``nets``."""
+        node_nets: list[Net] = []
+        seen: set[int] = set()
+        for n in nets:
+            if id(n.node) in seen:
+                continue
+            seen.add(id(n.node))
+            node_nets.extend(n.node.nets)
+        return [
+            listener
+            for listener in self._listeners
+            if any(listener.listens_on(n) for n in node_nets)
+        ]
+
+    def publish(self, burst: Burst, nets: Iterable[Net], *, exclude: object = None) -> None:
+        """Hand ``burst`` to every listener on the nodes of ``nets``."""
+        targets = [x for x in self.listeners_on(nets) if x is not exclude]
+        self._delivered[burst] = targets
+        for listener in targets:
+            listener.add_burst(burst)
+
+    def deliver(self, burst: Burst, listeners: Iterable[LineListener]) -> None:
+        """Hand ``burst`` to chosen listeners (internal loopback)."""
+        targets = list(listeners)
+        self._delivered.setdefault(burst, []).extend(targets)
+        for listener in targets:
+            listener.add_burst(burst)
+
+    def truncated(self, burst: Burst, cut_ns: float) -> None:
+        """``burst`` lost its characters from ``cut_ns`` on; tell whoever got it."""
+        for listener in self._delivered.get(burst, []):
+            listener.burst_truncated(burst, cut_ns)
+
+    def add_glitches(self, net: Net, glitches: list[Glitch]) -> None:
+        """Noise on ``net``'s node: every listener there sees the inverted spans."""
+        for listener in self.listeners_on([net]):
+            listener.add_glitches(glitches)
+
+
+def nets_of(provider: Callable[[], Iterable[Net]] | Iterable[Net]) -> list[Net]:
+    """A list of nets from a list or a function returning one."""
+    return list(provider() if callable(provider) else provider)
