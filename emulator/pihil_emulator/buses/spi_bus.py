@@ -1,0 +1,525 @@
+"""The SPI bus engine: a whole run of bytes computed in closed form, no event per bit.
+
+A controller (SPI0) hands the engine the bytes to shift, the SCLK timing, the
+mode and the pins it drives; the engine works out, byte by byte,
+
+- which devices take part: those whose chip-select input is at its active
+  level now (devices are selected and deselected live, by watching their CS
+  nets, so a device on CE1 never sees a transfer addressed to CE0, and a CS
+  driven by anything else works too), whose SCLK input is on the master's
+  SCLK node;
+- what each device receives: the master's MOSI bits if its MOSI input is on
+  the master's MOSI node, else the constant level of its own MOSI net;
+- what the master reads on MISO: the bits the selected devices drive; where a
+  jumper joins MOSI and MISO (one electrical node) the master's own MOSI bits;
+  where nothing drives, the level the MISO node's pulls give (or its last
+  level when it floats); a hard driver already on the node (an instrument, the
+  stuck-MISO fault) takes part too. Two drivers disagreeing on a bit raise
+  `ElectricalFault`, as a short would.
+
+Modes follow soc-facts §4.1: mode = CPOL << 1 | CPHA; CPOL is the idle level
+of SCLK, CPHA = 0 puts the first SCLK transition in the middle of a data bit
+(sample on the leading edge), CPHA = 1 at its beginning (sample on the
+trailing edge). A device clocked in a mode outside its datasheet's ``modes``
+is modelled bit-exactly: the engine samples the computed MOSI waveform at the
+device's own sampling edges and the device's output at the master's, with the
+rule that a sample taken at the very instant a line changes sees the old level
+(hold time met) [I]. That is how a mismatched device sees shifted bits.
+
+Waveforms are data: when a `VcdRecorder` watches one of the bus nets, the
+engine hands it the SCLK/MOSI/MISO edges of the run (`Edge` lists) instead of
+scheduling them.
+
+Timing is counted in core-clock cycles from the start of the first bit cell:
+a bit cell is CDIV cycles, the FIFO-fed (polled or interrupt) BCM2835 master
+leaves one idle SCLK cycle after each byte ("there is 1 idle clocks cycles
+after each byte getting transferred so we have 9 cycles/byte", Linux
+spi-bcm2835.c) while DMA runs "the spi clock without gaps".
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from ..errors import ConfigurationError, ElectricalFault
+from ..vcd import VcdRecorder
+from ..world.clock import NS_PER_S, World
+from ..world.edges import Edge
+from ..world.net import V_IH, DriveKind, Net, Node
+from .spi_target import SpiTarget, check_mode, normalize_miso
+
+MAX_DIVISOR = 65536
+"""soc-facts §4.1: "If CDIV is set to 0, the divisor is 65536"."""
+
+
+def effective_divisor(cdiv: int) -> int:
+    """The SCLK divisor a CLK.CDIV register value gives (soc-facts §4.1).
+
+    "The divisor must be a multiple of 2. Odd numbers rounded down", and 0 means
+    65536; read literally, CDIV = 1 rounds down to 0 and so divides by 65536 [I].
+    """
+    if not 0 <= cdiv <= 0xFFFF:
+        raise ConfigurationError(f"CDIV is a 16-bit field (0..65535), got {cdiv}")
+    even = cdiv & ~1
+    return even if even else MAX_DIVISOR
+
+
+@dataclass(frozen=True)
+class SpiClock:
+    """SCLK timing of a run: the core clock, the divisor and the idle SCLK cycles after each byte."""
+
+    core_clock_hz: int
+    divisor: int
+    """Core-clock cycles per SCLK period: an even number 2..65536."""
+    gap_sclk_cycles: int = 1
+    """Idle SCLK periods after each byte: 1 when the CPU feeds the FIFO, 0 under DMA."""
+
+    def __post_init__(self) -> None:
+        if self.core_clock_hz <= 0:
+            raise ConfigurationError(f"core clock must be positive, got {self.core_clock_hz} Hz")
+        if not (2 <= self.divisor <= MAX_DIVISOR and self.divisor % 2 == 0):
+            raise ConfigurationError(
+                f"SCLK divisor must be even, 2..{MAX_DIVISOR}, got {self.divisor}"
+            )
+        if self.gap_sclk_cycles < 0:
+            raise ConfigurationError(f"gap cannot be negative, got {self.gap_sclk_cycles}")
+
+    @property
+    def half_cycles(self) -> int:
+        return self.divisor // 2
+
+    @property
+    def byte_cycles(self) -> int:
+        """Core cycles from one byte's first bit cell to the next byte's."""
+        return (8 + self.gap_sclk_cycles) * self.divisor
+
+    @property
+    def sclk_hz(self) -> float:
+        return self.core_clock_hz / self.divisor
+
+    def ns(self, cycles: int) -> int:
+        """Core-clock cycles to whole nanoseconds (floor: the edge is in that nanosecond)."""
+        return cycles * NS_PER_S // self.core_clock_hz
+
+    def run_cycles(self, nbytes: int) -> int:
+        """Cycles from the first bit cell's start to the end of the last byte's last cell."""
+        if nbytes <= 0:
+            return 0
+        return (nbytes - 1) * self.byte_cycles + 8 * self.divisor
+
+
+@dataclass(frozen=True)
+class SpiPins:
+    """The master's side of the bus now: nets routed to SCLK, MOSI (outputs) and MISO (input)."""
+
+    sclk: Sequence[Net]
+    mosi: Sequence[Net]
+    miso: Net | None
+
+
+@dataclass
+class SpiLink:
+    """A device's place on the wires: its chip-select, clock, data-in and data-out nets."""
+
+    target: SpiTarget
+    cs: Net
+    sclk: Net
+    mosi: Net | None
+    miso: Net | None
+
+
+@dataclass
+class SpiRun:
+    """The outcome of a run: what the master read, when the last bit cell ended, the edges."""
+
+    rx: bytes
+    end_ns: int
+    mosi_last: bool
+    edges: list[Edge] = field(default_factory=list)
+
+
+def recorders_on(nets: Iterable[Net]) -> list[VcdRecorder]:
+    """The VCD recorders watching any of ``nets`` (they take closed-form edges)."""
+    found: dict[int, VcdRecorder] = {}
+    for net in nets:
+        for watcher in net._watchers:  # a recorder watches through its bound method
+            owner = getattr(watcher, "__self__", None)
+            if isinstance(owner, VcdRecorder) and not getattr(owner, "_closed", False):
+                found[id(owner)] = owner
+    return list(found.values())
+
+
+def _byte_bits(value: int) -> list[int]:
+    return [(value >> (7 - i)) & 1 for i in range(8)]
+
+
+class SpiBus:
+    """The devices on one SPI bus and the engine that clocks runs of bytes through them."""
+
+    def __init__(self, world: World, name: str) -> None:
+        self.world = world
+        self.name = name
+        self.links: list[SpiLink] = []
+        self._unwatch: dict[int, Callable[[], None]] = {}
+        #: owners of drives on the MISO node that win over device outputs (faults)
+        self.dominant_owners: set[str] = set()
+
+    # -- devices ----------------------------------------------------------------------
+    def attach(
+        self,
+        target: SpiTarget,
+        *,
+        cs: Net,
+        sclk: Net,
+        mosi: Net | None = None,
+        miso: Net | None = None,
+    ) -> SpiLink:
+        """Put ``target`` on these nets; it is selected whenever ``cs`` is at its active level."""
+        for link in self.links:
+            if link.target is target:
+                raise ConfigurationError(f"{target.name} is already on {self.name}")
+        check_mode(target.mode)
+        if target._world is None:
+            target.bind(self.world)
+        link = SpiLink(target, cs, sclk, mosi, miso)
+        self.links.append(link)
+
+        def on_cs(_net: Net, level: bool, _time_ns: int) -> None:
+            self._cs_changed(link, level)
+
+        self._unwatch[id(link)] = cs.watch(on_cs)
+        self._cs_changed(link, cs.level)
+        return link
+
+    def detach(self, target: SpiTarget) -> None:
+        for link in list(self.links):
+            if link.target is target:
+                self._unwatch.pop(id(link))()
+                self.links.remove(link)
+                if target.selected:
+                    target.selected = False
+                    target.deselect()
+                return
+        raise ConfigurationError(f"{target.name} is not on {self.name}")
+
+    def link_of(self, target: SpiTarget) -> SpiLink:
+        for link in self.links:
+            if link.target is target:
+                return link
+        raise ConfigurationError(f"{target.name} is not on {self.name}")
+
+    def _cs_changed(self, link: SpiLink, level: bool) -> None:
+        target = link.target
+        active = level == target.cs_active_high
+        if active == target.selected:
+            return
+        target.selected = active
+        target.bus_time_ns = None
+        if active:
+            target.select()
+        else:
+            target.deselect()
+
+    # -- the engine -------------------------------------------------------------------
+    def run(
+        self,
+        tx: bytes,
+        *,
+        t0_ns: int,
+        clock: SpiClock,
+        mode: int,
+        pins: SpiPins,
+        mosi_before: bool,
+        record: bool | None = None,
+    ) -> SpiRun:
+        """Clock ``tx`` out from ``t0_ns`` (the start of the first bit cell) and return what came in.
+
+        ``mosi_before`` is the MOSI level before the first bit (what a device sampling
+        too early sees). With ``record`` None the edges are computed only when a
+        recorder watches the bus nets, and handed to it.
+        """
+        check_mode(mode)
+        n = len(tx)
+        cpol, cpha = mode >> 1, mode & 1
+        sclk_nodes = {id(net.node) for net in pins.sclk}
+        mosi_nodes = {id(net.node) for net in pins.mosi}
+        miso_node: Node | None = pins.miso.node if pins.miso is not None else None
+
+        clocked: list[SpiLink] = [
+            link
+            for link in self.links
+            if link.target.selected and link.target.present and id(link.sclk.node) in sclk_nodes
+        ]
+        # per device: the bytes it sends back, as (value, driven) per master byte slot
+        contributions: list[tuple[str, list[tuple[int, int]]]] = []
+        for link in clocked:
+            outs = self._clock_device(link, tx, t0_ns, clock, mode, mosi_nodes, mosi_before)
+            if miso_node is not None and link.miso is not None and link.miso.node is miso_node:
+                contributions.append((link.target.name, outs))
+
+        rx = self._resolve_miso(tx, contributions, miso_node, pins, t0_ns, clock)
+        end_ns = t0_ns + clock.ns(clock.run_cycles(n))
+        mosi_last = bool(tx[-1] & 1) if n else mosi_before
+        result = SpiRun(rx, end_ns, mosi_last)
+
+        recorders = (
+            recorders_on([*pins.sclk, *pins.mosi, *([pins.miso] if pins.miso else [])])
+            if record is None or record
+            else []
+        )
+        if n and (record or recorders):
+            miso_before = miso_node.level if miso_node is not None else False
+            result.edges = self._edges(
+                tx, rx, t0_ns, clock, cpol, cpha, pins, mosi_before, miso_before
+            )
+            for rec in recorders:
+                rec.add_edges(result.edges)
+        return result
+
+    # -- one device -------------------------------------------------------------------
+    def _clock_device(
+        self,
+        link: SpiLink,
+        tx: bytes,
+        t0_ns: int,
+        clock: SpiClock,
+        mode: int,
+        mosi_nodes: set[int],
+        mosi_before: bool,
+    ) -> list[tuple[int, int]]:
+        target = link.target
+        sees_mosi = link.mosi is not None and id(link.mosi.node) in mosi_nodes
+        if sees_mosi:
+            incoming = tx
+        else:
+            constant = 0xFF if (link.mosi is not None and link.mosi.level) else 0x00
+            incoming = bytes([constant]) * len(tx)
+            mosi_before = constant == 0xFF
+        if mode in target.modes:
+            return self._exchange_aligned(target, incoming, t0_ns, clock)
+        return self._exchange_shifted(target, incoming, t0_ns, clock, mode, mosi_before, sees_mosi)
+
+    @staticmethod
+    def _exchange_aligned(
+        target: SpiTarget, incoming: bytes, t0_ns: int, clock: SpiClock
+    ) -> list[tuple[int, int]]:
+        outs: list[tuple[int, int]] = []
+        exchange = target.exchange
+        name = target.name
+        byte_cycles = clock.byte_cycles
+        try:
+            for k, b in enumerate(incoming):
+                target.bus_time_ns = t0_ns + clock.ns(k * byte_cycles)
+                r = exchange(b)
+                if type(r) is int and 0 <= r <= 0xFF:
+                    outs.append((r, 0xFF))
+                else:
+                    outs.append(normalize_miso(r, name))
+        finally:
+            target.bus_time_ns = None
+        return outs
+
+    def _exchange_shifted(
+        self,
+        target: SpiTarget,
+        incoming: bytes,
+        t0_ns: int,
+        clock: SpiClock,
+        mode: int,
+        mosi_before: bool,
+        sees_mosi: bool,
+    ) -> list[tuple[int, int]]:
+        """A device clocked outside its modes: sample the waveforms at its own edges, bit-exact."""
+        n = len(incoming)
+        cpol, cpha = mode >> 1, mode & 1
+        dcpol, dcpha = target.mode >> 1, target.mode & 1
+        half = clock.half_cycles
+        byte_cycles = clock.byte_cycles
+        # master MOSI changes (cycle, bit) and master sampling instants, per bit slot
+        mosi_t: list[int] = []
+        mosi_v: list[int] = []
+        master_sample: list[int] = []
+        edges: list[tuple[int, bool]] = []  # (cycle, rising)
+        for k in range(n):
+            base = k * byte_cycles
+            bits = _byte_bits(incoming[k])
+            for i in range(8):
+                mosi_t.append(base + 2 * i * half)
+                mosi_v.append(bits[i])
+                master_sample.append(base + (2 * i + 1) * half)
+            for j in range(16):
+                edges.append((base + (j + 1 - cpha) * half, (j + cpol) % 2 == 0))
+        sample_rising = dcpol == dcpha
+        samples: list[int] = []  # the device's sampling instants
+        starts: list[int] = []  # when each of the device's output bits starts being driven
+        launched = dcpha == 0  # a CPHA=1 part needs a launch edge before it samples
+        if dcpha == 0:
+            starts.append(-1)  # bit 0 is on DO from the selection on
+        pending_launch = False  # a sample happened; the next launch edge shifts out a bit
+        for cyc, rising in edges:
+            if rising == sample_rising:
+                if launched:
+                    samples.append(cyc)
+                    pending_launch = True
+            else:
+                if dcpha == 1 and not launched:
+                    launched = True
+                    starts.append(cyc)
+                elif pending_launch:
+                    starts.append(cyc)
+                    pending_launch = False
+
+        def mosi_at(cyc: int) -> int:
+            i = bisect.bisect_left(mosi_t, cyc) - 1  # changes at ``cyc`` itself are not seen yet
+            return mosi_v[i] if i >= 0 else int(mosi_before)
+
+        got = [mosi_at(c) if sees_mosi else int(mosi_before) for c in samples]
+        dev_bits: list[tuple[int, int]] = []  # (value, driven) per device output bit
+        try:
+            for m in range(len(got) // 8):
+                value = 0
+                for b in got[8 * m : 8 * m + 8]:
+                    value = value << 1 | b
+                first = samples[8 * m]
+                target.bus_time_ns = t0_ns + clock.ns(max(0, first - half))
+                out_v, out_d = normalize_miso(target.exchange(value), target.name)
+                dev_bits.extend(((out_v >> (7 - i)) & 1, (out_d >> (7 - i)) & 1) for i in range(8))
+        finally:
+            target.bus_time_ns = None
+        # what the master samples: the device bit whose start is strictly before the sample
+        outs: list[tuple[int, int]] = []
+        usable = min(len(starts), len(dev_bits))
+        starts = starts[:usable]
+        for k in range(n):
+            value = driven = 0
+            for i in range(8):
+                t = master_sample[8 * k + i]
+                idx = bisect.bisect_left(starts, t) - 1
+                value <<= 1
+                driven <<= 1
+                if idx >= 0:
+                    v, d = dev_bits[idx]
+                    value |= v & d
+                    driven |= d
+            outs.append((value, driven))
+        return outs
+
+    # -- MISO -------------------------------------------------------------------------
+    def _resolve_miso(
+        self,
+        tx: bytes,
+        contributions: list[tuple[str, list[tuple[int, int]]]],
+        miso_node: Node | None,
+        pins: SpiPins,
+        t0_ns: int,
+        clock: SpiClock,
+    ) -> bytes:
+        n = len(tx)
+        if miso_node is None:
+            return bytes(n)  # no pin routed to MISO: the peripheral's input reads 0 [I]
+        mosi_ids = {id(net) for net in pins.mosi}
+        loopback = any(id(net) in mosi_ids for net in miso_node.nets)
+        hard: list[tuple[str, float]] = []
+        dominant: list[tuple[str, float]] = []
+        for net in miso_node.nets:
+            if id(net) in mosi_ids:
+                continue  # the master's own MOSI drive: that is the loopback case
+            for owner, drive in net.drivers.items():
+                if drive.kind is not DriveKind.PULL:
+                    hard.append((owner, drive.volts))
+                    if owner in self.dominant_owners:
+                        dominant.append((owner, drive.volts))
+        if dominant:
+            return bytes([0xFF if dominant[0][1] >= V_IH else 0x00]) * n
+        fill = 0xFF if miso_node.level else 0x00
+        if not hard and not loopback:
+            if not contributions:
+                return bytes([fill]) * n
+            if len(contributions) == 1:
+                return bytes(v | (fill & ~d & 0xFF) for v, d in contributions[0][1])
+
+        drivers: list[tuple[str, Sequence[tuple[int, int]]]] = []
+        if loopback:
+            drivers.append(("master MOSI (jumpered to MISO)", [(b, 0xFF) for b in tx]))
+        if hard:
+            level = 0xFF if hard[0][1] >= V_IH else 0x00
+            drivers.append((", ".join(o for o, _ in hard), [(level, 0xFF)] * n))
+        drivers.extend(contributions)
+        rx = bytearray(n)
+        for k in range(n):
+            acc_v = acc_m = 0
+            acc_names: list[str] = []
+            for name, outs in drivers:
+                v, m = outs[k]
+                clash = (acc_v ^ v) & acc_m & m
+                if clash:
+                    bit = clash.bit_length() - 1  # the first bit on the wire (MSB first)
+                    cell = k * clock.byte_cycles + 2 * (7 - bit) * clock.half_cycles
+                    raise ElectricalFault(
+                        f"contention on MISO in byte {k}, bit {bit}: "
+                        f"{' and '.join(acc_names)} against {name}",
+                        net=miso_node.names(),
+                        drivers=[*acc_names, name],
+                        time_ns=t0_ns + clock.ns(cell),
+                    )
+                acc_v |= v & m
+                acc_m |= m
+                if m:
+                    acc_names.append(name)
+            rx[k] = acc_v | (fill & ~acc_m & 0xFF)
+        return bytes(rx)
+
+    # -- waveforms --------------------------------------------------------------------
+    @staticmethod
+    def _edges(
+        tx: bytes,
+        rx: bytes,
+        t0_ns: int,
+        clock: SpiClock,
+        cpol: int,
+        cpha: int,
+        pins: SpiPins,
+        mosi_before: bool,
+        miso_before: bool,
+    ) -> list[Edge]:
+        """SCLK/MOSI/MISO edges of a run; MISO changes where the master launches its bits."""
+        out: list[Edge] = []
+        half = clock.half_cycles
+        byte_cycles = clock.byte_cycles
+        ns = clock.ns
+        sclk_names = [net.name for net in pins.sclk]
+        mosi_names = [net.name for net in pins.mosi]
+        miso_name = pins.miso.name if pins.miso is not None else None
+        active = not cpol
+        mosi_level = int(mosi_before)
+        miso_level = int(miso_before)
+        for k, (b, r) in enumerate(zip(tx, rx, strict=True)):
+            base = k * byte_cycles
+            for i in range(8):
+                cell = base + 2 * i * half
+                t_cell = t0_ns + ns(cell)
+                bit = (b >> (7 - i)) & 1
+                if bit != mosi_level:
+                    mosi_level = bit
+                    out.extend(Edge(t_cell, name, bool(bit)) for name in mosi_names)
+                rbit = (r >> (7 - i)) & 1
+                if miso_name is not None and rbit != miso_level:
+                    miso_level = rbit
+                    out.append(Edge(t_cell, miso_name, bool(rbit)))
+                lead = t0_ns + ns(cell + (1 - cpha) * half)
+                trail = t0_ns + ns(cell + (2 - cpha) * half)
+                for name in sclk_names:
+                    out.append(Edge(lead, name, active))
+                    out.append(Edge(trail, name, not active))
+        return out
+
+    def release_edges(self, pins: SpiPins, time_ns: int) -> list[Edge]:
+        """The MISO line going back to its undriven level when the devices let go (CS inactive)."""
+        if pins.miso is None:
+            return []
+        edge = [Edge(time_ns, pins.miso.name, pins.miso.level)]
+        for rec in recorders_on([pins.miso]):
+            rec.add_edges(edge)
+        return edge
