@@ -203,10 +203,10 @@ def test_idle_costs_no_events(world: World) -> None:
 
 
 def test_bad_values_rejected() -> None:
-    with pytest.raises(ConfigurationError, match="-45..130"):
+    with pytest.raises(ConfigurationError, match=r"-45\.\.130"):
         Sht3x(temperature_c=131.0)
     dev = Sht3x()
-    with pytest.raises(ConfigurationError, match="0..100"):
+    with pytest.raises(ConfigurationError, match=r"0\.\.100"):
         dev.humidity_rh = 101.0
     with pytest.raises(ConfigurationError, match="timing"):
         Sht3x(timing="fast")  # type: ignore[arg-type]
