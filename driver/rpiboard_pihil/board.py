@@ -124,6 +124,11 @@ class RpiBoard:
         self._spi_buses = SpiBusCollection(session, info.spi_buses, owner)
         self._uarts = UartCollection(session, info.uarts, owner)
         self._utility = RpiBoardUtility(session, identity, supported)
+        if backend.simulated:
+            from .backends.simulated import SimulatedBackend
+
+            assert isinstance(backend, SimulatedBackend)
+            backend.simulation.lock = session.lock
 
     # -- reference properties ---------------------------------------------------------------
     @property
