@@ -120,6 +120,35 @@ class GpioPin:
         return cls(func_sel=value & 0x07, pull=Pull((value >> 5) & 0x03), used=bool(value & 0x80))
 
 
+#: eepmake's ``setgpio`` function names → FSEL values (eepromutils/eepmake.c)
+SETGPIO_FUNCTIONS = {
+    "INPUT": 0,
+    "OUTPUT": 1,
+    "ALT0": 4,
+    "ALT1": 5,
+    "ALT2": 6,
+    "ALT3": 7,
+    "ALT4": 3,
+    "ALT5": 2,
+}
+
+
+def setgpio_pin(function: str, pull: str = "DEFAULT") -> GpioPin:
+    """A used pin from eepmake's ``setgpio <n> <FUNCTION> <PULL>`` words (e.g. "OUTPUT", "UP")."""
+    func = SETGPIO_FUNCTIONS.get(function.upper())
+    if func is None:
+        raise HatEepromError(
+            f"setgpio function {function!r} unknown; use one of {', '.join(SETGPIO_FUNCTIONS)}"
+        )
+    try:
+        pull_value = Pull[pull.upper()]
+    except KeyError:
+        raise HatEepromError(
+            f"setgpio pull {pull!r} unknown; use one of {', '.join(p.name for p in Pull)}"
+        ) from None
+    return GpioPin(func_sel=func, pull=pull_value, used=True)
+
+
 @dataclass(frozen=True)
 class GpioBankMap:
     """A GPIO map atom: bank drive/slew/hysteresis, back-power (bank 0 only), one byte per pin.
