@@ -118,7 +118,9 @@ class Lm75b(I2cTarget):
         self.conf = 0x00
         self.thyst = LM75B_MAP.get("Thyst").reset_value
         self.tos = LM75B_MAP.get("Tos").reset_value
-        self.temp = 0x0000  # [I] until the first conversion completes
+        # [I] t = 0 is when the simulation starts, not when the part powered up: Temp
+        # already holds a conversion of the initial temperature, as on a board that booted
+        self.temp = encode_temp11(self._temperature_c)
         self._origin_ns: int | None = 0  # start of conversion cycle 0; None in shutdown
         self._done = 0  # conversions processed since the origin
         self._conversions = 0

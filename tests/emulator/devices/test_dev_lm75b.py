@@ -79,6 +79,12 @@ def test_power_up_registers(world: World) -> None:
     assert fresh.pointer == 0
 
 
+def test_temp_holds_the_initial_temperature_from_the_start(world: World) -> None:
+    """[I] The simulation starts on a booted board: Temp already holds a conversion result."""
+    dev = make(world, temperature_c=36.625)
+    assert read_temp(Master(world), dev) == 36.625
+
+
 def test_temp_updates_only_when_a_conversion_completes(world: World) -> None:
     """LM75B: Temp holds the result of the last completed conversion (one every 100 ms)."""
     dev = make(world, temperature_c=21.5)
