@@ -168,7 +168,7 @@ class Sht3x(I2cTarget):
         self._cmd: list[int] = []
         self._out = b""
         self._out_pos = 0
-        self._stretch_ns = 0
+        self._stretch_until_ns = 0  # SCL held low after the read header's ACK until then
 
     # -- simulation side ---------------------------------------------------------------
     @staticmethod
@@ -297,7 +297,7 @@ class Sht3x(I2cTarget):
         self._catch_up()
         self._reading = read
         self._cmd = []
-        self._stretch_ns = 0
+        self._stretch_until_ns = 0
         if self.now_ns < self._busy_until_ns:
             return False
         if not read:
@@ -309,7 +309,7 @@ class Sht3x(I2cTarget):
         if self._pending is not None:
             if not self._pending.stretch:
                 return False  # no clock stretching: NACK until the data is there
-            self._stretch_ns = self._pending.end_ns - self.now_ns
+            self._stretch_until_ns = self._pending.end_ns
             self._catch_up(force=True)  # the data the stretch waits for
         if self._result is None:
             return False  # no measurement data present
@@ -318,9 +318,10 @@ class Sht3x(I2cTarget):
         return True
 
     def stretch(self, phase: StretchPhase, byte_index: int) -> int:
+        """Adds the conversion's remaining time after the read header's ACK (same answer if asked twice)."""
         extra = 0
         if phase is StretchPhase.WRITE_POST_ACK and byte_index == 0 and self._reading:
-            extra, self._stretch_ns = self._stretch_ns, 0  # once, after the read header's ACK
+            extra = max(0, self._stretch_until_ns - self.now_ns)
         return super().stretch(phase, byte_index) + extra
 
     def write_byte(self, value: int) -> bool:
@@ -347,4 +348,4 @@ class Sht3x(I2cTarget):
     def stop(self) -> None:
         self._reading = False
         self._cmd = []
-        self._stretch_ns = 0
+        self._stretch_until_ns = 0

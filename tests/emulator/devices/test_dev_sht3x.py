@@ -56,9 +56,26 @@ def test_single_shot_with_clock_stretching(world: World) -> None:
     data = m.read(dev, 6)
     assert world.now_ns - t0 == 15 * MS  # tMEAS,h max
     assert m.stretches == [(StretchPhase.WRITE_POST_ACK, 0, 13 * MS)]
+    assert dev.stretch(StretchPhase.WRITE_POST_ACK, 0) == 0  # not stretching any more
     t, rh = decode(data)
     assert t == pytest.approx(23.5, abs=0.003)
     assert rh == pytest.approx(41.0, abs=0.002)
+
+
+def test_stretch_query_is_idempotent_and_only_at_the_read_header(world: World) -> None:
+    """The stretch is asked by phase; asking twice at one instant gives the same remaining time."""
+    dev = make(world)
+    m = Master(world)
+    m.write(dev, b"\x2c\x0d")  # medium repeatability, stretching: 6 ms
+    world.run_for(1 * MS)
+    assert dev.start(read=True)
+    assert dev.stretch(StretchPhase.WRITE_POST_ACK, 0) == 5 * MS
+    assert dev.stretch(StretchPhase.WRITE_POST_ACK, 0) == 5 * MS
+    assert dev.stretch(StretchPhase.WRITE_PRE_ACK, 0) == 0
+    assert dev.stretch(StretchPhase.READ_POST_ACK, 1) == 0
+    world.run_for(2 * MS)
+    assert dev.stretch(StretchPhase.WRITE_POST_ACK, 0) == 3 * MS
+    dev.stop()
 
 
 def test_single_shot_without_stretching_nacks_until_ready(world: World) -> None:
