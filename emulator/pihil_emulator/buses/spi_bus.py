@@ -177,14 +177,14 @@ class SpiBus:
         miso: Net | None = None,
     ) -> SpiLink:
         """Put ``target`` on these nets; it is selected whenever ``cs`` is at its active level."""
-        for link in self.links:
-            if link.target is target:
-                raise ConfigurationError(f"{target.name} is already on {self.name}")
+        if target.bus_owner is not None:
+            raise ConfigurationError(f"{target.name} is already on {target.bus_owner}")
         check_mode(target.mode)
         if target._world is None:
             target.bind(self.world)
         link = SpiLink(target, cs, sclk, mosi, miso)
         self.links.append(link)
+        target.bus_owner = self.name
 
         def on_cs(_net: Net, level: bool, _time_ns: int) -> None:
             self._cs_changed(link, level)
@@ -198,6 +198,7 @@ class SpiBus:
             if link.target is target:
                 self._unwatch.pop(id(link))()
                 self.links.remove(link)
+                target.bus_owner = None
                 if target.selected:
                     target.selected = False
                     target.deselect()

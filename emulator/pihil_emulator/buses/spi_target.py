@@ -75,6 +75,8 @@ class SpiTarget:
         self._world: World | None = None
         self.present = True  # a dropped device (fault) stops answering
         self.selected = False
+        #: the bus engine the device is on (one at a time; it watches the device's CS)
+        self.bus_owner: str | None = None
         #: simulated time of the byte being exchanged (set by the engine; the
         #: closed-form engine calls `exchange` ahead of the clock)
         self.bus_time_ns: int | None = None

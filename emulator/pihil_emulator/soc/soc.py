@@ -20,6 +20,7 @@ from ..world.net import Circuit
 from .gpio import GpioBlock, gpio_block
 from .pads import PadsBlock
 from .registers import RegisterBlock
+from .spi0 import Spi0Block
 from .variants import SocVariant
 
 BlockFactory = Callable[["Soc", str], RegisterBlock]
@@ -44,7 +45,7 @@ def block_list(variant: SocVariant) -> list[BlockSpec]:
         BlockSpec("pads", PadsBlock),
         # I2C (BSC masters): one line here, e.g.
         #   *(BlockSpec(n, BscBlock) for n in variant.i2c_controllers),
-        # SPI0: BlockSpec("spi0", Spi0Block),
+        BlockSpec("spi0", Spi0Block),
         # UARTs: *(BlockSpec(n, Pl011Block) for n in variant.pl011_uarts),
         #        BlockSpec("aux", MiniUartBlock),
     ]

@@ -136,7 +136,7 @@ def test_bad_inputs_are_rejected() -> None:
     _, adc = bench()
     with pytest.raises(ConfigurationError, match=r"CH3 takes 0..3.3 V"):
         adc.set_voltage(3, 4.2)
-    with pytest.raises(ConfigurationError, match="channel must be 0..7"):
+    with pytest.raises(ConfigurationError, match=r"channel must be 0\.\.7"):
         adc.set_voltage(8, 1.0)
     with pytest.raises(ConfigurationError, match="VREF"):
         Mcp3008(vref=0.1)

@@ -103,7 +103,7 @@ def test_page_program_needs_write_enable() -> None:
 def test_page_program_busy_for_tpp_then_wel_clears() -> None:
     """W25Q: after /CS goes high the self-timed program lasts tPP, BUSY = 1 meanwhile (readable
     with 05h), and WEL is cleared when it completes."""
-    m, flash, world = bench()
+    m, _flash, world = bench()
     program(m, 0x100, b"\xa5\x5a")
     t0 = world.now_ns
     assert status(m) == SR_BUSY | SR_WEL
@@ -116,7 +116,7 @@ def test_page_program_busy_for_tpp_then_wel_clears() -> None:
 
 def test_instructions_are_ignored_while_busy() -> None:
     """W25Q: during a program or erase cycle only Read Status Register is accepted."""
-    m, flash, world = bench(contents=b"\x11" * 16)
+    m, _flash, world = bench(contents=b"\x11" * 16)
     m.transfer(b"\x06")
     m.transfer(b"\x20" + addr(0))
     assert read(m, 0, 2) == b"\x00\x00"  # ignored: DO stays hi-Z (pull-down)
@@ -128,7 +128,7 @@ def test_instructions_are_ignored_while_busy() -> None:
 def test_page_program_wraps_inside_the_page() -> None:
     """W25Q: "If more than 256 bytes are sent ... the addressing will wrap to the beginning of the
     page and overwrite previously sent data"; bytes outside the page are untouched."""
-    m, flash, world = bench()
+    m, _flash, world = bench()
     data = bytes((i * 7) & 0xFF for i in range(300))
     program(m, 0x2F0, data)  # starts 0xF0 into page 0x200
     wait_ready(m, world)
@@ -167,7 +167,7 @@ def test_sector_erase_takes_tse_and_erases_4k() -> None:
 def test_erase_not_executed_unless_cs_rises_after_the_address() -> None:
     """W25Q: "/CS must be driven high after the eighth bit of the last byte has been latched.
     If this is not done the ... instruction will not be executed"."""
-    m, flash, world = bench(contents=b"\x00" * 4096)
+    m, flash, _world = bench(contents=b"\x00" * 4096)
     m.transfer(b"\x06")
     m.transfer(b"\x20" + addr(0) + b"\x00")
     assert flash.erases == 0
