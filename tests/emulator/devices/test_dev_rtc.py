@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 from dev_protocol_helpers import Master
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pihil_emulator.devices.bcd_calendar import (
@@ -338,18 +338,20 @@ def test_simulation_side_time_and_register_errors() -> None:
     elapsed_s=st.integers(0, 5 * 366 * 86400),
     phase_ns=st.integers(0, NS_PER_S - 1),
 )
+@example(start=dt.datetime(2099, 10, 12, 13, 50), elapsed_s=12_046_200, phase_ns=0)  # 00 is leap
 def test_calendar_matches_datetime_arithmetic(
     start: dt.datetime, elapsed_s: int, phase_ns: int
 ) -> None:
-    """The calendar over up to 5 years agrees with the Gregorian calendar in 2000..2099, modulo 100 years."""
+    """Up to 5 years of counting agree with the Gregorian calendar of 2000..2099, wrapped at 100 years.
+
+    Data sheets: year 00 counts as a leap year, so 2099 rolls over into the 2000 calendar (not 2100).
+    """
     start = start.replace(microsecond=0)
+    epoch = dt.datetime(2000, 1, 1)
+    cycle = 36525 * 86400  # days of 2000..2099
     cal = BcdCalendar(CalendarTime.from_datetime(start), now_ns=0)
-    got = cal.read(elapsed_s * NS_PER_S + phase_ns).to_datetime()
-    expected = start + dt.timedelta(seconds=elapsed_s)
-    if expected.year > 2099:
-        expected = expected.replace(year=expected.year - 100)
-    assert got == expected
-    days = (expected.date() - start.date()).days % 7 if expected >= start else None
-    weekday = cal.read(elapsed_s * NS_PER_S + phase_ns).weekday
-    if days is not None:
-        assert weekday == (start.isoweekday() % 7 + days) % 7
+    now = cal.read(elapsed_s * NS_PER_S + phase_ns)
+    offset = int((start - epoch).total_seconds()) + elapsed_s
+    assert now.to_datetime() == epoch + dt.timedelta(seconds=offset % cycle)
+    days = (start.hour * 3600 + start.minute * 60 + start.second + elapsed_s) // 86400
+    assert now.weekday == (start.isoweekday() % 7 + days) % 7
