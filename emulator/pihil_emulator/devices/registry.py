@@ -31,10 +31,12 @@ from .hat_eeprom import (
     setgpio_pin,
 )
 from .lm75b import Lm75b
+from .mcp3008 import Mcp3008
 from .pcf8523 import Pcf8523
 from .pcf85063a import Pcf85063a
 from .sht3x import Sht3x, Timing
 from .tpa6130a2 import Tpa6130a2
+from .w25q import DEFAULT_PAGE_PROGRAM_NS, DEFAULT_SECTOR_ERASE_NS, W25q
 
 BusKind = Literal["i2c", "spi", "uart", "gpio"]
 BUS_KINDS: tuple[BusKind, ...] = ("i2c", "spi", "uart", "gpio")
@@ -286,6 +288,31 @@ def _sht3x(address: int | None, name: str, params: Mapping[str, object]) -> obje
     return dev
 
 
+# -- factories for the SPI models -----------------------------------------------------------
+
+
+def _mcp3008(address: int | None, name: str, params: Mapping[str, object]) -> object:
+    p = Params("mcp3008", params)
+    dev = Mcp3008(name, vref=p.get_float("vref", 3.3), vdd=p.get_float("vdd", 3.3))
+    p.done()
+    return dev
+
+
+def _w25q(address: int | None, name: str, params: Mapping[str, object]) -> object:
+    p = Params("w25q", params)
+    contents_file = p.get_str("contents_file")
+    image = None if contents_file is None else _read_file("w25q", "contents_file", contents_file)
+    dev = W25q(
+        name,
+        part=p.get_str("part", "w25q32") or "w25q32",
+        page_program_ns=p.get_int("page_program_ns", DEFAULT_PAGE_PROGRAM_NS),
+        sector_erase_ns=p.get_int("sector_erase_ns", DEFAULT_SECTOR_ERASE_NS),
+        contents=image,
+    )
+    p.done()
+    return dev
+
+
 DEVICE_MODELS: dict[str, DeviceEntry] = {
     **{
         part: DeviceEntry(
@@ -307,6 +334,8 @@ DEVICE_MODELS: dict[str, DeviceEntry] = {
     "tpa6130a2": DeviceEntry("i2c", _tpa6130a2, 0x60, "TI TPA6130A2 headphone amplifier"),
     "emc2301": DeviceEntry("i2c", _emc2301, 0x2F, "Microchip EMC2301 fan controller with a fan"),
     "sht3x": DeviceEntry("i2c", _sht3x, 0x44, "Sensirion SHT3x humidity/temperature sensor"),
+    "mcp3008": DeviceEntry("spi", _mcp3008, None, "Microchip MCP3008 8-channel 10-bit ADC"),
+    "w25q": DeviceEntry("spi", _w25q, None, "Winbond W25Q SPI NOR flash (default W25Q32)"),
 }
 
 
