@@ -422,7 +422,13 @@ class Spi0Block(RegisterBlock):
             else (value & ~pol & ~CS_BITS["CSPOL"].mask)
         )
         value &= ~(_TA | _DMAEN)
-        self.write("CS", value | CS_BITS["CLEAR"].mask)  # mode and polarity first, TA still 0
+        rest_bits = CS_BITS["CPOL"].mask | pol
+        changed = (self._values["CS"] ^ value) & rest_bits
+        # prepare_message: "Set up clock polarity before spi_transfer_one_message() asserts chip
+        # select to avoid a gratuitous clock transition" (TA still 0)
+        self.write("CS", value | CS_BITS["CLEAR"].mask)
+        if changed:
+            self.world.run_for(self._clock().ns(self.divisor // 2))
         use_dma = len(data) >= DMA_MIN_LENGTH and len(data) >= self._poll_byte_limit()
         if use_dma:
             self.write("DLEN", len(data) & 0xFFFF)
