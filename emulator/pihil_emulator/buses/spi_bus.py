@@ -257,7 +257,12 @@ class SpiBus:
         contributions: list[tuple[str, list[tuple[int, int]]]] = []
         for link in clocked:
             outs = self._clock_device(link, tx, t0_ns, clock, mode, mosi_nodes, mosi_before)
-            if miso_node is not None and link.miso is not None and link.miso.node is miso_node:
+            if (
+                link.target.answering
+                and miso_node is not None
+                and link.miso is not None
+                and link.miso.node is miso_node
+            ):
                 contributions.append((link.target.name, outs))
 
         rx = self._resolve_miso(tx, contributions, miso_node, pins, t0_ns, clock)

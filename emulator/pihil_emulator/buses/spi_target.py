@@ -73,7 +73,9 @@ class SpiTarget:
     def __init__(self, name: str | None = None) -> None:
         self.name = name or self.model
         self._world: World | None = None
-        self.present = True  # a dropped device (fault) stops answering
+        self.present = True  # a dropped device (fault) is off the bus altogether
+        #: False: the device still listens but its MISO output is released (a fault)
+        self.answering = True
         self.selected = False
         #: the bus engine the device is on (one at a time; it watches the device's CS)
         self.bus_owner: str | None = None

@@ -207,6 +207,10 @@ class Spi0Block(RegisterBlock):
         miso = gpio.signal_nets(MISO)
         return SpiPins(gpio.signal_nets(SCLK), gpio.signal_nets(MOSI), miso[0] if miso else None)
 
+    def miso_net(self) -> Net | None:
+        """The net SPI0 reads MISO from now (the lowest line routed to SPI0_MISO), if any."""
+        return self._pins().miso
+
     def ce_level(self, line: int) -> bool:
         """The level SPI0 drives on CE<line> now: active (CSPOLn) when TA = 1 and CS selects it."""
         cs = self._values["CS"]
