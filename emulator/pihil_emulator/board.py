@@ -1,0 +1,311 @@
+"""A board assembled from its profile: the SoC, the supplies, the wiring, the devices.
+
+``Board.from_profile("mirkopc")`` builds the world (one SimPy environment, integer ns),
+the circuit with the 3V3/5V/GND rails and one net per GPIO, the SoC's blocks, the board's
+pull resistors, the jumper wires of the profile and its test jig, the devices (through
+the device registry when a model exists), and the pin functions the firmware leaves
+after boot. Everything a test or the driver does to the board goes through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .attachments import Attachment, Attachments
+from .boards.pins import PinInfo, PinMap
+from .boards.profile import BoardProfile, DeviceSpec, device_registry, load_profile
+from .errors import ConfigurationError, EmulatorError, PinError, ProfileError
+from .faults import Fault
+from .soc.gpio import GpioBlock
+from .soc.registers import RegisterBlock
+from .soc.soc import Soc
+from .soc.variants import SocVariant
+from .vcd import VcdRecorder
+from .world.clock import World
+from .world.net import Circuit, Drive, Net, Wire
+
+RAILS: Mapping[str, float] = {"3V3": 3.3, "5V": 5.0, "GND": 0.0}
+"""The supply nets every board has."""
+
+
+class UnknownDevice(EmulatorError, KeyError):
+    """A device name the board does not have, or one declared without a model yet."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class DeviceMap(dict[str, object]):
+    """``board.devices``: the device models by profile name, with errors that explain."""
+
+    def __init__(self, board_name: str, unmodelled: Mapping[str, DeviceSpec]) -> None:
+        super().__init__()
+        self._board = board_name
+        self._unmodelled = unmodelled
+
+    def __missing__(self, name: str) -> object:
+        spec = self._unmodelled.get(name)
+        if spec is not None:
+            where = f" on {spec.bus}" if spec.bus else ""
+            raise UnknownDevice(
+                f"{name} ({spec.part}{where}) is declared by the {self._board} profile but has "
+                f"no model yet; modelled devices: {', '.join(self) or 'none'}"
+            )
+        raise UnknownDevice(
+            f"the {self._board} board has no device {name!r}; devices: "
+            f"{', '.join([*self, *self._unmodelled]) or 'none'}"
+        )
+
+
+class Board:
+    """One emulated board. See the module docstring and docs/emulator-api.md "Board"."""
+
+    def __init__(
+        self,
+        profile: BoardProfile,
+        *,
+        seed: int = 0,
+        soc_overrides: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.profile = profile
+        self.world = World(seed)
+        self.circuit = Circuit(self.world)
+        try:
+            self.variant: SocVariant = profile.variant.with_overrides(**dict(soc_overrides or {}))
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from None
+        for rail, volts in RAILS.items():
+            self.circuit.add_rail(rail, volts)
+        self.attachments = Attachments()
+        self.soc = Soc(self.world, self.circuit, self.variant, self.attachments)
+        self.gpio: GpioBlock = self.soc.gpio
+        self.pins: PinMap = profile.pin_map(lambda: self.world.now_ns)
+        self.wires: list[Wire] = []
+        self.faults: list[Fault] = []
+        self._bound: set[int] = set()
+        for pull in profile.pulls:
+            net = self.circuit[pull.net]
+            owner = f"board {pull.ref or pull.pull} ({pull.pin})"
+            drive = Drive.pull_up(pull.ohms) if pull.pull == "up" else Drive.pull_down(pull.ohms)
+            net.drive(owner, drive)
+        for jumper in profile.jumpers:
+            self.wires.append(self.connect(jumper.a, jumper.b, label=jumper.label or None))
+        self._boot()
+        self.unmodelled: dict[str, DeviceSpec] = {}
+        self.devices = DeviceMap(profile.name, self.unmodelled)
+        self._build_devices()
+
+    @classmethod
+    def from_profile(
+        cls,
+        name: str | Path,
+        seed: int = 0,
+        soc_overrides: Mapping[str, Any] | None = None,
+    ) -> Board:
+        """Build the board a shipped profile (``"mirkopc"``) or a profile file describes."""
+        return cls(load_profile(name), seed=seed, soc_overrides=soc_overrides)
+
+    def __repr__(self) -> str:
+        return f"Board({self.profile.name!r}, {self.variant.name}, t={self.now_ns} ns)"
+
+    # -- time ----------------------------------------------------------------------------
+    @property
+    def now_ns(self) -> int:
+        return self.world.now_ns
+
+    def run_for(self, duration_ns: int) -> None:
+        """Advance simulated time (a no-op for 0)."""
+        if duration_ns:
+            self.world.run_for(duration_ns)
+
+    # -- boot and reset -------------------------------------------------------------------
+    def _boot(self) -> None:
+        """What the firmware leaves after boot: bus pins and the primary UART on their ALTs."""
+        for line, function in sorted(self.profile.boot_functions.items()):
+            self.gpio.set_function(line, function)
+
+    def reset(self) -> None:
+        """A SoC reset (the RUN pin): every block to reset values, then the boot pin set-up.
+
+        Wires, board resistors and devices stay: they are not part of the SoC.
+        """
+        self.soc.reset()
+        self._boot()
+
+    # -- pins, nets, wiring ---------------------------------------------------------------
+    def pin(self, name: str) -> PinInfo:
+        return self.pins.resolve(name)
+
+    def net(self, name: str | Net) -> Net:
+        """The net of a pin name (``J8-11``, ``GPIO17``, ``3V3``...) or of a net name."""
+        if isinstance(name, Net):
+            return name
+        if isinstance(name, str) and name in self.circuit:
+            return self.circuit[name]
+        info = self.pins.resolve(name)
+        if info.net is None:
+            raise PinError(f"{name!r} ({info.name}) is not connected to anything")
+        return self.circuit[info.net]
+
+    def rail(self, name: str) -> Net:
+        """A supply net (``3V3``, ``5V``, ``GND``, or a pin name of one)."""
+        net = self.net(name)
+        if net.name not in RAILS:
+            raise PinError(f"{name!r} is {net.name}, not a supply rail ({', '.join(RAILS)})")
+        return net
+
+    def connect(self, a: str | Net, b: str | Net, label: str | None = None) -> Wire:
+        """A jumper wire between two pins; `ElectricalFault` (and no wire) if that is illegal."""
+        na, nb = self.net(a), self.net(b)
+        if na is nb:
+            raise PinError(f"{a!r} and {b!r} are the same net ({na.name}): a wire needs two")
+        return self.circuit.connect(na, nb, label)
+
+    def disconnect(self, wire: Wire) -> None:
+        self.circuit.disconnect(wire)
+        if wire in self.wires:
+            self.wires.remove(wire)
+
+    def apply_voltage(self, pin: str, volts: float) -> None:
+        """An external source on a pin (a bench supply); above 3.3 V on a GPIO: ElectricalFault."""
+        self.net(pin).drive("external source", Drive.source(volts))
+
+    def remove_voltage(self, pin: str) -> None:
+        self.net(pin).release("external source")
+
+    def record_vcd(self, path: str | Path, nets: Iterable[str | Net]) -> VcdRecorder:
+        """Record the levels of ``nets`` (pin or net names) until the recorder is closed."""
+        return VcdRecorder(self.world, path, [self.net(n) for n in nets])
+
+    # -- registers -------------------------------------------------------------------------
+    def block(self, name: str) -> RegisterBlock:
+        return self.soc.block(name)
+
+    def read_register(self, block: str, reg: str | int) -> int:
+        return self.soc.block(block).read(reg)
+
+    def write_register(self, block: str, reg: str | int, value: int) -> None:
+        self.soc.block(block).write(reg, value)
+
+    # -- devices ---------------------------------------------------------------------------
+    def _build_devices(self) -> None:
+        registry = device_registry()
+        models = set(registry.known_models()) if registry is not None else set()
+        for spec in self.profile.devices.values():
+            if spec.model not in models:
+                self.unmodelled[spec.name] = spec
+                continue
+            params = dict(spec.params)
+            if spec.part != spec.model:
+                params.setdefault("part", spec.part)
+            try:
+                device = registry.create_device(
+                    spec.model, name=spec.name, address=spec.address, params=params
+                )
+            except (TypeError, ValueError, EmulatorError) as exc:
+                raise ProfileError(
+                    self.profile.file,
+                    f"devices.{spec.name}",
+                    f"parameters the {spec.model} model accepts ({exc})",
+                ) from exc
+            self.devices[spec.name] = device
+            self._attach_spec(device, spec)
+
+    def _attach_spec(self, device: object, spec: DeviceSpec) -> None:
+        roles: dict[str, Any] = dict(spec.pins)
+        if spec.kind == "spi":
+            roles["cs"] = f"ce{spec.chip_select}"
+        if spec.bus is not None:
+            self.attach(device, bus=spec.bus, **roles)
+        else:
+            if spec.gpio is not None:
+                roles.setdefault("pin", f"GPIO{spec.gpio}")
+            if roles:
+                self.attach(device, bus=spec.name, kind="gpio", **roles)
+            else:
+                self._bind(device)
+
+    def device(self, name: str) -> object:
+        return self.devices[name]
+
+    def _bind(self, device: object) -> None:
+        bind = getattr(device, "bind", None)
+        if callable(bind) and id(device) not in self._bound:
+            self._bound.add(id(device))
+            bind(self.world)
+
+    def attach(
+        self,
+        device: object,
+        bus: str = "i2c1",
+        *,
+        kind: str | None = None,
+        **roles: str | Net,
+    ) -> Attachment:
+        """Wire a device model to a bus of the profile (its pins by role), or to any pins.
+
+        On a profile bus the device gets the bus's pins; extra ``roles`` add pins (or, for
+        SPI, pick the chip select: ``cs="ce1"``). Elsewhere give every role's pin and the
+        ``kind`` (``i2c``, ``spi``, ``uart``, ``gpio``). The device is bound to the board's
+        world once (``device.bind(world)`` when it has one).
+        """
+        spec = self.profile.buses.get(bus)
+        nets: dict[str, Net] = {}
+        if spec is not None:
+            if kind is not None and kind != spec.kind:
+                raise ConfigurationError(f"{bus} is an {spec.kind} bus, not {kind}")
+            kind = spec.kind
+            for role, line in spec.gpios.items():
+                if not (spec.kind == "spi" and role.startswith("ce")):
+                    nets[role] = self.gpio.net(line)
+            if spec.kind == "spi" and "cs" not in roles:
+                raise ConfigurationError(
+                    f"say which chip select of {bus} the device is on: cs='ce0' "
+                    f"(it has {', '.join(f'ce{c}' for c in spec.chip_selects)})"
+                )
+        elif kind is None:
+            raise ConfigurationError(
+                f"{bus!r} is not a bus of the {self.profile.name} profile "
+                f"({', '.join(self.profile.buses) or 'none'}); give kind= and the pins by role"
+            )
+        for role, pin in roles.items():
+            if spec is not None and isinstance(pin, str) and pin in spec.gpios:
+                nets[role] = self.gpio.net(spec.gpios[pin])
+            else:
+                nets[role] = self.net(pin)
+        attachment = self.attachments.attach(device, bus, kind, nets)
+        self._bind(device)
+        return attachment
+
+    def detach(self, device: object) -> list[Attachment]:
+        return self.attachments.detach(device)
+
+    # -- faults ----------------------------------------------------------------------------
+    def inject(self, fault: Fault) -> Fault:
+        """Schedule ``fault`` at ``fault.at_ns`` (now if that has passed), for its duration."""
+        if not isinstance(fault, Fault):
+            raise TypeError(f"inject() takes a pihil_emulator.faults.Fault, got {fault!r}")
+        self.faults.append(fault)
+        if fault.at_ns <= self.now_ns:
+            self._start(fault)
+        else:
+            self.world.call_at(fault.at_ns, lambda: self._start(fault))
+        return fault
+
+    def _start(self, fault: Fault) -> None:
+        if fault not in self.faults:
+            return  # cleared before it started
+        fault.apply(self)
+        fault.active = True
+        if fault.duration_ns is not None:
+            self.world.call_at(self.now_ns + fault.duration_ns, lambda: self.clear_fault(fault))
+
+    def clear_fault(self, fault: Fault) -> None:
+        """End a fault now (it will not start if it has not yet)."""
+        if fault in self.faults:
+            self.faults.remove(fault)
+        if fault.active:
+            fault.active = False
+            fault.clear(self)
