@@ -22,9 +22,12 @@ AC characteristics):
   still be accessed for checking the status of the BUSY bit"; every other
   instruction is ignored while BUSY; WEL clears when the cycle completes.
 
-Timing parameters default to the datasheet typical values and are parameters
-(the maxima in brackets): tPP 0.7 ms (3 ms), tSE 45 ms (400 ms) for the
-W25Q32FV (the W25Q32BV lists tSE 30 ms typical).
+Timing parameters default to typical values and are parameters (maxima in
+brackets): tPP 0.7 ms (3 ms) and tSE 45 ms (400 ms), the W25Q32FV's AC
+characteristics. Cross-check found while writing this: Apache Mynewt's
+spiflash configuration for a Winbond part uses tPP 700 µs typical / 3000 µs
+maximum and tSE 30 ms typical / 400 ms maximum, so tSE varies between
+revisions: set ``sector_erase_ns`` for the part on the board.
 """
 
 from __future__ import annotations

@@ -31,7 +31,9 @@ bit cell and inactive half a period after the last one; MOSI keeps its last
 bit between transfers; the global CSPOL bit (6) is stored but the level of
 each line follows its own CSPOLn bit (the Linux driver's CS_HIGH handling only
 works that way); LoSSI (LEN), 3-wire (REN) and interrupts are stored, not
-modelled.
+modelled. Driven register by register, each FIFO byte is its own run of the
+bus engine, so a device clocked outside its SPI modes loses its sub-byte
+phase between bytes (the closed-form `transfer` keeps it across the transfer).
 """
 
 from __future__ import annotations
