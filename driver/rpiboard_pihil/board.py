@@ -118,7 +118,9 @@ class RpiBoard:
         info = backend.info
         self._info = info
         owner = f"board {info.name!r} ({info.model})"
-        self._gpios = GpioCollection(session, info.gpios, info.gpio_aliases, owner)
+        self._gpios = GpioCollection(
+            session, info.gpios, info.gpio_aliases, owner, info.resolve_gpio
+        )
         self._pins = PinCollection(info.pins, self._gpios, info.primary_header, owner)
         self._i2c_buses = I2cBusCollection(session, info.i2c_buses, owner)
         self._spi_buses = SpiBusCollection(session, info.spi_buses, owner)

@@ -8,7 +8,7 @@ the bench.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .enums import PinKind, Pull
@@ -87,6 +87,9 @@ class BoardInfo:
     """The header an integer pin index refers to (``J8`` or ``P1``)."""
     reset_pulls: Mapping[int, Pull] = field(default_factory=dict)
     """The SoC's pull per line at reset (soc-facts §3.7), restored by ``reset``."""
+    resolve_gpio: Callable[[str], int | None] | None = field(default=None, compare=False)
+    """Any other pin name the profile understands (``BOARD11``, ``J8-3``, ``GPIO2-ALT0``) to
+    its GPIO line, or None if it names none."""
 
     def pin(self, name: str) -> PinInfo:
         for p in self.pins:

@@ -11,7 +11,7 @@ illegal specifier raises `SelectorError` naming the legal ones.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Generic, Protocol, TypeVar
 
 from .errors import SelectorError
@@ -37,9 +37,11 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
         *,
         numbers: Mapping[int, str],
         aliases: Mapping[str, str] | None = None,
+        fallback: Callable[[str], str | None] | None = None,
         owner: str = "",
     ) -> None:
         self._items = dict(items)
+        self._fallback = fallback
         self._numbers = dict(numbers)
         self._folded = {name.casefold(): name for name in self._items}
         for alias, name in (aliases or {}).items():
@@ -63,6 +65,8 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
         else:
             raise self._illegal(specifier)
         name = self._folded.get(key.strip().casefold())
+        if name is None and self._fallback is not None:
+            name = self._fallback(key)
         if name is None:
             raise self._illegal(specifier)
         return name

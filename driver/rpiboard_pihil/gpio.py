@@ -7,7 +7,7 @@ pin's real level (GPLEV), not the output latch (soc-facts §3.4).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .backends.base import EdgeEvent
@@ -100,16 +100,9 @@ class Gpio:
 
     @value.setter
     def value(self, value: bool) -> None:
-        v = boolean(value, f"{self._name}.value")
-        self._session.call(self._write, v)
-
-    def _write(self, v: bool) -> None:
-        if self._backend.gpio_get_direction(self._line) is not Direction.OUTPUT:
-            raise ConfigurationError(
-                f"{self._name} is not an output; set direction = Direction.OUTPUT "
-                "(or call set_output(value)) before writing its value"
-            )
-        self._backend.gpio_write(self._line, v)
+        if value is not True and value is not False:
+            boolean(value, f"{self._name}.value")
+        self._session.call(self._backend.gpio_write, self._line, value)
 
     # -- electrical ------------------------------------------------------------------------
     @property
@@ -203,12 +196,23 @@ class GpioCollection(RepeatedCapabilityCollection[Gpio]):
     _kind = "GPIO line"
 
     def __init__(
-        self, session: Session, lines: tuple[int, ...], aliases: Mapping[str, int], owner: str
+        self,
+        session: Session,
+        lines: tuple[int, ...],
+        aliases: Mapping[str, int],
+        owner: str,
+        resolve_gpio: Callable[[str], int | None] | None = None,
     ) -> None:
         items = {f"GPIO{n}": Gpio(session, n) for n in lines}
+
+        def fallback(name: str) -> str | None:
+            line = resolve_gpio(name) if resolve_gpio is not None else None
+            return f"GPIO{line}" if line is not None and line in lines else None
+
         super().__init__(
             items,
             numbers={n: f"GPIO{n}" for n in lines},
             aliases={a: f"GPIO{n}" for a, n in aliases.items() if n in lines},
+            fallback=fallback,
             owner=owner,
         )

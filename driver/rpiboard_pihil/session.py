@@ -2,10 +2,12 @@
 
 Every public call of the driver runs through `Session.call`, which takes the
 session's lock for the whole operation (so calls from several threads never
-interleave a transaction, IVI Driver Core "Multithread Safety"), refuses a
-closed session, and afterwards collects the errors the board reported on its
-own; with query-instrument-status on it raises them (IVI Driver Core "Query
-Instrument Status on API Call").
+interleave a transaction, IVI Driver Core "Multithread Safety") and refuses a
+closed session. With query-instrument-status on it then asks the backend for
+errors the board reported on its own and raises new ones (IVI Driver Core
+"Query Instrument Status on API Call"). With it off, nothing is asked: the
+backend keeps what the board reports and `collect` moves it to the queue when
+``error_query`` looks, so status checking costs nothing until it is wanted.
 """
 
 from __future__ import annotations
@@ -36,36 +38,37 @@ class Session:
         self.errors: deque[ErrorQueryResult] = deque()
 
     def call(self, operation: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
-        """Run one operation under the session lock, then check the board's status."""
+        """Run one operation under the session lock, then (if enabled) check the board's status."""
         with self.lock:
             if self.closed:
                 raise SessionClosedError(
                     "this RpiBoard session is closed; open a new RpiBoard(...) to continue"
                 )
+            if not self.query_instrument_status:
+                return operation(*args, **kwargs)
             try:
                 result = operation(*args, **kwargs)
             except BaseException:
                 # the call's own error is what the caller needs; keep the board's for error_query
                 self.errors.extend(self.backend.device_errors())
                 raise
-            self._after_call()
+            self._check_status()
             return result
 
-    def _after_call(self) -> None:
+    def _check_status(self) -> None:
         new = self.backend.device_errors()
         if not new:
             return
         self.errors.extend(new)
-        if self.query_instrument_status:
-            raise InstrumentStatusError(
-                "the board reported error(s): "
-                + "; ".join(f"{e.code}: {e.message}" for e in new)
-                + " (also queued for ivi_utility.error_query)",
-                errors=new,
-            )
+        raise InstrumentStatusError(
+            "the board reported error(s): "
+            + "; ".join(f"{e.code}: {e.message}" for e in new)
+            + " (also queued for ivi_utility.error_query)",
+            errors=new,
+        )
 
     def collect(self) -> None:
-        """Move new device errors into the queue without raising (for error_query)."""
+        """Move what the board reported into the queue, without raising (for error_query)."""
         with self.lock:
             if not self.closed:
                 self.errors.extend(self.backend.device_errors())

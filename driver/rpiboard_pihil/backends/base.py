@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..board_info import BoardInfo
 from ..enums import Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
+from ..errors import ConfigurationError
 
 if TYPE_CHECKING:
     from ..utility import ErrorQueryResult
@@ -169,6 +170,14 @@ class Backend(Protocol):
     def uart_flush(self, uart: int) -> None: ...
 
     def uart_discard_input(self, uart: int) -> None: ...
+
+
+def not_an_output(line: int) -> ConfigurationError:
+    """The error for a value written to a line that is not an output (the kernel: EPERM)."""
+    return ConfigurationError(
+        f"GPIO{line} is not an output; set direction = Direction.OUTPUT "
+        "(or call set_output(value)) before writing its value"
+    )
 
 
 DEFAULT_SPI_MODE = 0

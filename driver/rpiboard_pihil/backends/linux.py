@@ -52,6 +52,7 @@ from .base import (
     I2cMessage,
     Identity,
     UartFormat,
+    not_an_output,
 )
 
 DEFAULT_ROOT = Path("/")
@@ -537,6 +538,8 @@ class LinuxBackend:
 
     def gpio_write(self, line: int, value: bool) -> None:
         held = self._line(line)
+        if held.direction is not Direction.OUTPUT:
+            raise not_an_output(line)
         v = self.libs.gpiod.line.Value
         self._os(f"GPIO{line}", held.request.set_value, line, v.ACTIVE if value else v.INACTIVE)
 

@@ -25,13 +25,14 @@ import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pihil_emulator import errors as emu
 from pihil_emulator.soc.gpio import FSEL_ALT, FSEL_INPUT, FSEL_OUTPUT, GpioBlock
 
-from ..board_info import BoardInfo
-from ..enums import DeviceErrorCode, Direction, Drive, Edge, EdgeKind, Function, Pull
+from ..board_info import BoardInfo, I2cBusInfo, PinInfo, SpiBusInfo, UartInfo
+from ..enums import DeviceErrorCode, Direction, Drive, Edge, EdgeKind, Function, PinKind, Pull
 from ..errors import (
     BusError,
     BusTimeoutError,
@@ -55,6 +56,7 @@ from .base import (
     I2cMessage,
     Identity,
     UartFormat,
+    not_an_output,
 )
 
 if TYPE_CHECKING:
@@ -75,6 +77,9 @@ FSEL_OF_FUNCTION: dict[Function, int] = {f: code for code, f in FUNCTION_OF_FSEL
 PUP_PDN_OF_PULL = {Pull.NONE: 0b00, Pull.UP: 0b01, Pull.DOWN: 0b10}
 PULL_OF_PUP_PDN = {code: pull for pull, code in PUP_PDN_OF_PULL.items()}
 GPPUD_OF_PULL = {Pull.NONE: 0b00, Pull.DOWN: 0b01, Pull.UP: 0b10}
+GPSET_REGS = ("GPSET0", "GPSET1")
+GPCLR_REGS = ("GPCLR0", "GPCLR1")
+GPLEV_REGS = ("GPLEV0", "GPLEV1")
 GPPUD_WAIT_NS = 1_000
 """Linux pinctrl-bcm2835 waits udelay(1) for the datasheet's 150 cycles, before and after the clock."""
 
@@ -139,9 +144,111 @@ def board_infos() -> dict[str, BoardInfo]:
         raise translate(exc) from exc
 
 
+KERNEL_MODELS: Mapping[str, tuple[str, ...]] = {
+    "rpi-b-rev1": ("Raspberry Pi Model B Rev 1",),
+    "rpi-b-rev2": ("Raspberry Pi Model B Rev 2",),
+    "rpi-bplus": ("Raspberry Pi Model B Plus",),
+    "rpi-4b": ("Raspberry Pi 4 Model B",),
+    "cm4-io": ("Raspberry Pi Compute Module 4",),
+    "mirkopc": ("Raspberry Pi Compute Module 4",),
+}
+"""What ``/proc/device-tree/model`` starts with on each board (Raspberry Pi OS: "Raspberry Pi
+Model B Rev 2", "Raspberry Pi Model B Plus Rev 1.2", "Raspberry Pi 4 Model B Rev 1.4",
+"Raspberry Pi Compute Module 4 Rev 1.0"). A CM4 carrier is not visible to the kernel."""
+
+_PIN_KINDS = {"gpio": PinKind.GPIO, "power": PinKind.POWER, "ground": PinKind.GROUND}
+
+
+def _default_tty(number: int, kind: str | None) -> str:
+    # soc-facts §4.2: /dev/ttyAMA0 = PL011 (UART0), /dev/ttyS0 = mini UART; the BCM2711's
+    # extra PL011s appear as further ttyAMA devices when their overlays are enabled
+    if kind == "mini":
+        return "/dev/ttyS0"
+    return "/dev/ttyAMA0" if number == 0 else f"/dev/ttyAMA{number}"
+
+
 def describe_board(profile: Any) -> BoardInfo:
-    """The driver's `BoardInfo` from an emulator `BoardProfile`."""
-    raise NotImplementedError  # replaced once the profile loader lands
+    """The driver's `BoardInfo` from an emulator `BoardProfile` (enabled buses only)."""
+    from pihil_emulator.soc.gpio import _reset_pulls
+
+    pin_map = profile.pin_map()
+    pins = tuple(
+        PinInfo(
+            name=p.name,
+            header=p.header,
+            number=p.number,
+            kind=_PIN_KINDS.get(p.kind, PinKind.OTHER),
+            gpio=p.gpio,
+            signal=f"GPIO{p.gpio}" if p.gpio is not None else (p.rail or "NC"),
+        )
+        for p in profile.header_pins
+    )
+    lines = tuple(profile.gpio_lines)
+    aliases: dict[str, int] = {}
+    for p in profile.header_pins:
+        if p.gpio is not None:
+            for name in (p.name, *p.labels):
+                aliases[name] = p.gpio
+    for name in pin_map.display_names():
+        try:
+            info = pin_map.resolve(name)
+        except emu.EmulatorError:
+            continue  # ambiguous or not a pin of this board
+        if info.gpio is not None and info.gpio in lines and name != f"GPIO{info.gpio}":
+            aliases.setdefault(name, info.gpio)
+    buses = [b for b in profile.buses.values() if b.enabled]
+    i2c = tuple(
+        I2cBusInfo(
+            b.name, b.number, b.gpios.get("sda"), b.gpios.get("scl"),
+            b.linux_device or f"/dev/i2c-{b.number}",
+        )
+        for b in buses
+        if b.kind == "i2c"
+    )  # fmt: skip
+    spi = tuple(
+        SpiBusInfo(
+            b.name,
+            b.number,
+            b.chip_selects,
+            MappingProxyType({cs: f"/dev/spidev{b.number}.{cs}" for cs in b.chip_selects}),
+        )
+        for b in buses
+        if b.kind == "spi"
+    )
+    uarts = tuple(
+        UartInfo(
+            b.name, b.number, b.uart_type or "pl011", b.gpios.get("tx"), b.gpios.get("rx"),
+            b.linux_device or _default_tty(b.number, b.uart_type),
+        )
+        for b in buses
+        if b.kind == "uart"
+    )  # fmt: skip
+    reset = _reset_pulls(profile.variant.gpio_count)
+    pull_names = {0: Pull.NONE, 1: Pull.UP, 2: Pull.DOWN}
+
+    def resolve(name: str) -> int | None:
+        try:
+            return pin_map.resolve(name).gpio  # type: ignore[no-any-return]
+        except emu.EmulatorError:
+            return None
+
+    return BoardInfo(
+        name=profile.name,
+        manufacturer=profile.manufacturer,
+        model=profile.model,
+        soc=profile.variant.name,
+        gpio_count=profile.variant.gpio_count,
+        gpios=lines,
+        pins=pins,
+        i2c_buses=i2c,
+        spi_buses=spi,
+        uarts=uarts,
+        gpio_aliases=MappingProxyType(aliases),
+        kernel_models=KERNEL_MODELS.get(profile.name, ()),
+        primary_header=pin_map.main_header or "",
+        reset_pulls=MappingProxyType({n: pull_names[reset[n]] for n in lines}),
+        resolve_gpio=resolve,
+    )
 
 
 # -- per-line state -----------------------------------------------------------------------------
@@ -152,6 +259,8 @@ class _Line:
     """What the kernel keeps about a line beyond the registers (gpiolib flags, cdev state)."""
 
     drive: Drive = Drive.PUSH_PULL
+    out: bool = False
+    """gpiolib's FLAG_IS_OUT: the line was made an output through the driver."""
     od_output: bool = False
     """An open-drain output (gpiolib keeps it an output while the pin floats as an input)."""
     pull: Pull | None = None
@@ -202,7 +311,24 @@ class SimulatedBackend:
         self._uart_formats: dict[int, UartFormat] = {}
         self._uart_counts: dict[int, dict[str, int]] = {}
         self._errors: list[ErrorQueryResult] = []
+        profile = getattr(board, "profile", None)
+        self._controllers: dict[tuple[str, int], str] = (
+            {(b.kind, b.number): b.controller for b in profile.buses.values() if b.enabled}
+            if profile is not None
+            else {}
+        )
+        for bus in info.i2c_buses:  # i2c-bcm2835 programs the divider at probe (100 kHz)
+            if self._block_or_none("i2c", bus.number) is not None:
+                self.i2c_set_frequency(bus.number, DEFAULT_I2C_FREQUENCY_HZ)
         self.simulation = Simulation(self)
+
+    def _block_or_none(self, kind: str, number: int) -> Any:
+        name = self._controllers.get((kind, number))
+        return None if name is None else self._board.soc.blocks.get(name)
+
+    def _block(self, kind: str, number: int) -> Any:
+        name = self._controllers.get((kind, number), f"{kind}{number}")
+        return self._board.soc.block(name)
 
     # -- identity, clock, errors -----------------------------------------------------------
     @property
@@ -245,10 +371,12 @@ class SimulatedBackend:
         self._lines.clear()
         self._spi.clear()
         for bus in self._info.i2c_buses:
-            self.i2c_set_frequency(bus.number, DEFAULT_I2C_FREQUENCY_HZ)
+            if self._block_or_none("i2c", bus.number) is not None:
+                self.i2c_set_frequency(bus.number, DEFAULT_I2C_FREQUENCY_HZ)
         for uart in self._info.uarts:
-            self.uart_set_format(uart.number, DEFAULT_UART_FORMAT)
-            self.uart_discard_input(uart.number)
+            if self._block_or_none("uart", uart.number) is not None:
+                self.uart_set_format(uart.number, DEFAULT_UART_FORMAT)
+                self.uart_discard_input(uart.number)
 
     def close(self) -> None:
         for line in self._lines.values():
@@ -326,7 +454,7 @@ class SimulatedBackend:
             self.gpio_set_direction(line, d, False)
             return
         state = self._state(line)
-        state.od_output = False
+        state.od_output = state.out = False
         self._set_function(line, FSEL_OF_FUNCTION[function])
 
     @translated
@@ -340,14 +468,16 @@ class SimulatedBackend:
     def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
         state = self._state(line)
         if direction is Direction.INPUT:
-            state.od_output = False
+            state.od_output = state.out = False
             self._set_function(line, FSEL_INPUT)
-        elif state.drive is Drive.OPEN_DRAIN:
+            return
+        if state.drive is Drive.OPEN_DRAIN:
             state.od_output = True
             self._drive_open_drain(line, value)
         else:
             self._latch(line, value)  # bcm2835_gpio_direction_output: value first, then FSEL
             self._set_function(line, FSEL_OUTPUT)
+        state.out = True
 
     def _drive_open_drain(self, line: int, value: bool) -> None:
         # gpiolib's open-drain emulation: a 1 releases the pin (input), a 0 drives it low
@@ -359,17 +489,26 @@ class SimulatedBackend:
 
     def gpio_read(self, line: int) -> bool:
         try:
-            return bool(self._gpio.read(f"GPLEV{line >> 5}") >> (line & 31) & 1)
+            return bool(self._gpio.read(GPLEV_REGS[line >> 5]) >> (line & 31) & 1)
         except emu.EmulatorError as exc:
             raise translate(exc) from exc
 
     def gpio_write(self, line: int, value: bool) -> None:
         try:
             state = self._lines.get(line)
-            if state is not None and state.od_output:
+            if state is None or not state.out:
+                # the kernel refuses a value on a line it does not know as an output; a test may
+                # have made it one by a register write, so look at GPFSEL before refusing
+                if self._fsel(line) != FSEL_OUTPUT:
+                    raise not_an_output(line)
+                state = self._state(line)
+                state.out = True
+            if state.od_output:
                 self._drive_open_drain(line, value)
             else:
-                self._gpio.write(f"{'GPSET' if value else 'GPCLR'}{line >> 5}", 1 << (line & 31))
+                self._gpio.write(
+                    GPSET_REGS[line >> 5] if value else GPCLR_REGS[line >> 5], 1 << (line & 31)
+                )
         except emu.EmulatorError as exc:
             raise translate(exc) from exc
 
@@ -405,6 +544,7 @@ class SimulatedBackend:
         state.drive = drive
         if not output:
             return
+        state.out = True
         if drive is Drive.OPEN_DRAIN:
             state.od_output = True
             self._drive_open_drain(line, level)
@@ -496,8 +636,7 @@ class SimulatedBackend:
 
     # -- I2C -------------------------------------------------------------------------------
     def _bsc(self, bus: int) -> Any:
-        info = next(b for b in self._info.i2c_buses if b.number == bus)
-        return self._board.i2c_bus(info.name)
+        return self._block("i2c", bus)
 
     @translated
     def i2c_transfer(self, bus: int, messages: Sequence[I2cMessage]) -> list[bytes]:
@@ -518,7 +657,7 @@ class SimulatedBackend:
     @translated
     def spi_transfer(self, bus: int, cs: int, data: bytes) -> bytes:
         mode, speed = self._spi.get((bus, cs), (DEFAULT_SPI_MODE, DEFAULT_SPI_SPEED_HZ))
-        block = self._board.soc.block(f"spi{bus}")
+        block = self._block("spi", bus)
         return bytes(block.transfer(data, cs=cs, mode=mode, speed_hz=speed))
 
     def spi_get_mode(self, bus: int, cs: int) -> int:
@@ -535,7 +674,7 @@ class SimulatedBackend:
 
     # -- UART ------------------------------------------------------------------------------
     def _uart(self, uart: int) -> Any:
-        return self._board.soc.block(f"uart{uart}")
+        return self._block("uart", uart)
 
     def uart_get_format(self, uart: int) -> UartFormat:
         return self._uart_formats.get(uart, DEFAULT_UART_FORMAT)
@@ -674,8 +813,8 @@ class Simulation:
 
     @contextmanager
     def _recording(self, path: str, nets: Sequence[str] | None) -> Iterator[Any]:
-        kwargs = {} if nets is None else {"nets": list(nets)}
-        recorder = self._call(self._board.record_vcd, path, **kwargs)
+        names = [f"GPIO{n}" for n in self._backend.info.gpios] if nets is None else list(nets)
+        recorder = self._call(self._board.record_vcd, path, names)
         self._call(recorder.__enter__)
         try:
             yield recorder
@@ -687,5 +826,5 @@ class Simulation:
     def record_vcd(
         self, path: str, nets: Sequence[str] | None = None
     ) -> AbstractContextManager[Any]:
-        """Record a VCD of ``nets`` (all GPIO nets by default) while the ``with`` block runs."""
+        """Record a VCD of ``nets`` (every GPIO line of the board by default) during the block."""
         return self._recording(path, nets)
