@@ -3,7 +3,7 @@
 A profile names the SoC, the headers pin by pin, the board's pull resistors, the buses
 (which controller on which pins, the Linux device), the devices and the test-jig wiring.
 ``extends: <base>`` merges a base file of the same folder first (mappings merge key by
-key, a ``null`` removes a key, anything else replaces), so the 40-pin J8 header is
+key, a ``null`` removes a key, lists add to the base's, anything else replaces), so the 40-pin J8 header is
 written once (``_j8-40.yaml``). Files whose name starts with ``_`` are bases, not boards.
 
 Validation is by hand rather than with a JSON-schema library: most rules need the SoC's
@@ -336,7 +336,10 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _merge(base: Any, child: Any) -> Any:
-    """Deep merge: mappings key by key (``null`` deletes), anything else replaces."""
+    """Deep merge: mappings key by key (``null`` deletes), lists add the child's items after
+    the base's (config lines, pulls, jumpers), anything else replaces."""
+    if isinstance(base, list) and isinstance(child, list):
+        return [*base, *child]
     if isinstance(base, dict) and isinstance(child, dict):
         out = dict(base)
         for key, value in child.items():
@@ -520,7 +523,8 @@ def _parse_bus(ck: _Checker, name: Any, body: Any, pins: PinMap, variant: SocVar
     if controller not in controllers:
         raise ck.fail(
             f"{path}.controller",
-            f"a {kind} controller of the {variant.name}: {', '.join(controllers)}; got {controller!r}",
+            f"one of the {variant.name}'s {kind} controllers: {', '.join(controllers)}; "
+            f"got {controller!r}",
         )
     unit = re.sub(r"^\D+", "", controller)
     enabled = body.get("enabled", True)
@@ -807,7 +811,7 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
             alt_table=alt_table(variant.name),
         )
     except PinNameConflict as exc:
-        raise ck.fail("headers", f"each name on one pin only: {exc}") from None
+        raise ck.fail(_conflict_key(headers, exc), f"each name on one pin only: {exc}") from None
 
     raw_buses = data.get("buses") or {}
     if not isinstance(raw_buses, dict):
@@ -887,6 +891,16 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
     except PinNameConflict as exc:
         raise ck.fail("buses", f"each name on one pin only: {exc}") from None
     return profile
+
+
+def _conflict_key(headers: Mapping[str, HeaderSpec], exc: PinNameConflict) -> str:
+    """The key path of the pin (and its labels) that repeated a name."""
+    for header in headers.values():
+        for number, pin in header.pins.items():
+            if pin.name == exc.second:
+                in_labels = normalise(exc.name) in {normalise(label) for label in pin.labels}
+                return f"headers.{header.name}.pins.{number}" + (".labels" if in_labels else "")
+    return "headers"
 
 
 def _boot_functions(
