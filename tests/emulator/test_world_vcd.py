@@ -4,10 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pihil_emulator.vcd import VcdRecorder
+import pytest
+from vcd.reader import TokenKind, tokenize
+
+from pihil_emulator.vcd import VcdRecorder, _identifier
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.edges import Edge
 from pihil_emulator.world.net import Circuit, Drive, NetKind
+
+
+def _changes(path: Path) -> list[tuple[int, str, int]]:
+    """(time, net name, value) per change, read back with pyvcd's tokenizer."""
+    names: dict[str, str] = {}
+    t = 0
+    out: list[tuple[int, str, int]] = []
+    with path.open("rb") as fh:
+        for tok in tokenize(fh):
+            if tok.kind is TokenKind.VAR:
+                names[tok.var.id_code] = tok.var.reference
+            elif tok.kind is TokenKind.CHANGE_TIME:
+                t = tok.time_change
+            elif tok.kind is TokenKind.CHANGE_SCALAR:
+                out.append((t, names[tok.scalar_change.id_code], int(tok.scalar_change.value)))
+    return out
 
 
 def test_vcd_holds_watched_and_computed_edges_in_time_order(tmp_path: Path) -> None:
@@ -25,9 +44,38 @@ def test_vcd_holds_watched_and_computed_edges_in_time_order(tmp_path: Path) -> N
         world.run_for(4_000)
         scl.release("m")
         world.run_for(5_000)
-    text = path.read_text()
-    body = text.split("$enddefinitions $end", 1)[1]
-    stamps = [int(line[1:]) for line in body.split() if line.startswith("#")]
-    assert stamps == sorted(stamps)
-    assert stamps[:4] == [0, 1000, 2000, 5000]
-    assert "$var wire 1" in text
+    assert _changes(path) == [
+        (0, "SCL", 1),
+        (0, "SDA", 1),
+        (1_000, "SCL", 0),
+        (2_000, "SDA", 0),
+        (5_000, "SCL", 1),
+        (7_000, "SDA", 1),
+    ]
+
+
+def test_same_instant_changes_keep_their_order_and_repeats_are_dropped(tmp_path: Path) -> None:
+    world = World()
+    c = Circuit(world)
+    n = c.add_net("GPIO4", NetKind.GPIO)
+    path = tmp_path / "g.vcd"
+    with VcdRecorder(world, path, [n]) as rec:
+        rec.add_edges([Edge(10, "GPIO4", True), Edge(10, "GPIO4", False), Edge(10, "GPIO4", True)])
+        rec.add_edges([Edge(20, "GPIO4", True), Edge(30, "OTHER", False)])
+    assert _changes(path) == [(0, "GPIO4", 0), (10, "GPIO4", 1), (10, "GPIO4", 0), (10, "GPIO4", 1)]
+
+
+def test_identifiers_are_unique_printable_codes() -> None:
+    codes = [_identifier(i) for i in range(10_000)]
+    assert len(set(codes)) == len(codes)
+    assert all(33 <= ord(ch) <= 126 for code in codes for ch in code)
+
+
+def test_a_recording_needs_nets_with_distinct_names(tmp_path: Path) -> None:
+    world = World()
+    c = Circuit(world)
+    n = c.add_net("A")
+    with pytest.raises(ValueError, match="at least one net"):
+        VcdRecorder(world, tmp_path / "x.vcd", [])
+    with pytest.raises(ValueError, match="named twice"):
+        VcdRecorder(world, tmp_path / "x.vcd", [n, n])
