@@ -297,7 +297,11 @@ class Board:
     def _start(self, fault: Fault) -> None:
         if fault not in self.faults:
             return  # cleared before it started
-        fault.apply(self)
+        try:
+            fault.apply(self)
+        except BaseException:
+            self.faults.remove(fault)
+            raise
         fault.active = True
         if fault.duration_ns is not None:
             self.world.call_at(self.now_ns + fault.duration_ns, lambda: self.clear_fault(fault))
