@@ -246,3 +246,41 @@ def test_sync_detection_matches_a_reference_filter(gaps: list[int]) -> None:
     gpio.world.run_for(100)
     got = [(e.time_ns, e.level) for e in events.drain()]
     assert got == reference_sync_edges(gaps, WINDOW)
+
+
+def test_a_waiting_reader_wakes_when_the_sampler_accepts_the_edge(gpio: GpioBlock) -> None:
+    """soc-facts §3.5: a synchronous edge is seen two system clocks after it happens; a reader
+    waiting on the event buffer wakes then, in simulated time (armed before the edge)."""
+    events = gpio.events(LINE)
+    drive(gpio, False)
+    gpio.write("GPREN0", BIT)
+    gpio.world.call_at(5_000, lambda: drive(gpio, True))
+    got = events.wait(timeout_ns=1_000_000)
+    assert [(e.time_ns, e.level) for e in got] == [(5_000 + WINDOW, True)]
+    assert gpio.world.now_ns == 5_000 + WINDOW
+
+
+def test_a_reader_arriving_inside_the_window_wakes_at_its_end(gpio: GpioBlock) -> None:
+    """The same when the wait starts after the edge but before the sampler has seen it twice."""
+    events = gpio.events(LINE)
+    drive(gpio, False)
+    gpio.write("GPFEN0", BIT)
+    gpio.world.run_for(100)
+    drive(gpio, True)
+    gpio.world.run_for(100)
+    drive(gpio, False)  # t=200
+    gpio.world.run_for(3)
+    got = events.wait(timeout_ns=1_000)
+    assert [(e.time_ns, e.level) for e in got] == [(200 + WINDOW, False)]
+    assert gpio.world.now_ns == 200 + WINDOW
+
+
+def test_eds_cleared_after_the_window_stays_clear(gpio: GpioBlock) -> None:
+    """soc-facts §3.5: W1C clears an edge the sampler has accepted; it is not set again later."""
+    drive(gpio, False)
+    gpio.write("GPREN0", BIT)
+    drive(gpio, True)
+    gpio.world.run_for(50)
+    gpio.write("GPEDS0", BIT)  # the edge was accepted at 8 ns, before this clear
+    gpio.world.run_for(50)
+    assert not eds(gpio)

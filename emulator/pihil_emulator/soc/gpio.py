@@ -10,7 +10,9 @@ What it models (soc-facts §3):
   250 MHz), so a shorter glitch never sets GPEDS through them; asynchronous
   AREN/AFEN catch any edge; HEN/LEN are level-sensitive and stay set after a
   write-1-to-clear while the level persists. The window is computed from event
-  times: one timer per accepted edge, never a process per clock.
+  times, never by a process per clock: the sampler's decision on an edge is taken when
+  anything looks (GPEDS, the line's event buffer, the next edge) and stamped with the time
+  it happened; a timer is armed only while someone waits on the line's event buffer.
 - Pulls (§3.6, §3.7): the BCM2835 GPPUD/GPPUDCLK clocked sequence (set-up of
   150 core-clock cycles between the GPPUD write and the clock; pads without a
   clock keep their state; no register reads the pull back) and the BCM2711
@@ -222,6 +224,31 @@ class GpioEventQueue(EdgeQueue):
         self._block = block
         self.line = line
 
+    # every way of looking first lets the sampler decide on edges whose window has passed
+    def __len__(self) -> int:
+        self._block._flush()
+        return super().__len__()
+
+    def get_nowait(self) -> Edge | None:
+        self._block._flush()
+        return super().get_nowait()
+
+    def drain(self) -> list[Edge]:
+        self._block._flush()
+        return super().drain()
+
+    def when_any(self) -> simpy.Event:
+        self._block._flush()
+        event = super().when_any()
+        if not event.triggered:
+            self._block._arm_line(self.line)
+        return event
+
+    @property
+    def waiting(self) -> bool:
+        """True while a reader waits in simulated time for this buffer."""
+        return bool(self._waiters)
+
     def close(self) -> None:
         super().close()
         subscribers = self._block._queues[self.line]
@@ -287,7 +314,7 @@ class GpioBlock(RegisterBlock):
         self._edge_seq = [0] * self.count
         self._evented_seq = [0] * self.count
         self._commit_q: deque[tuple[int, int, int]] = deque()
-        self._last_due = -1
+        self._armed: set[int] = set()  # due times with a timer
         self._commit_cb: Callable[[simpy.Event], None] = self._commit_due
         self._queues: list[list[GpioEventQueue]] = [[] for _ in range(self.count)]
         # BCM2835 pull sequence
@@ -473,6 +500,14 @@ class GpioBlock(RegisterBlock):
         if not driven:
             return
         drive = _HIGH if level else _LOW
+        if not driven & (driven - 1):  # one line: the common case, no list
+            n = driven.bit_length() - 1
+            try:
+                self._nets[n].drive(self._out_owner[n], drive)
+            except ElectricalFault:
+                self._latch ^= driven
+                raise
+            return
         applied = 0
         try:
             for n in _bits(driven):
@@ -489,6 +524,7 @@ class GpioBlock(RegisterBlock):
 
     # event detect ---------------------------------------------------------------------
     def _clear_events(self, bits: int) -> None:
+        self._flush()
         self._eds &= ~bits
         # §3.5 GPHEN/GPLEN: "If the pin is still high [low] when an attempt is made to clear
         # the status bit in GPEDSn then the status bit will remain set."
@@ -537,38 +573,59 @@ class GpioBlock(RegisterBlock):
             return
         self._edge_seq[n] += 1
         seq = self._edge_seq[n]
+        sync = bit & self._sync
+        if sync:
+            pend_t = self._pend_t[n]
+            if pend_t >= 0:
+                if time_ns - pend_t >= self.sync_window_ns:
+                    self._accept(n)  # the previous edge was held long enough: it counts first
+                else:
+                    self._pend_t[n] = -1  # a glitch shorter than the window: never sampled
+                    sync = 0
         if bit & (self._aren if level else self._afen):
             self._hit(n, bit, level, time_ns, seq)
         if bit & (self._hen if level else self._len):
             self._hit(n, bit, level, time_ns, seq)
-        if bit & self._sync:
-            pend_t = self._pend_t[n]
-            if pend_t < 0:
-                self._schedule(n, time_ns, seq)
-            elif time_ns - pend_t >= self.sync_window_ns:
-                self._accept(n)
-                self._schedule(n, time_ns, seq)
-            else:
-                self._pend_t[n] = -1  # a glitch shorter than the window: the sampler never saw it
+        if sync:
+            self._schedule(n, time_ns, seq)
 
     def _schedule(self, n: int, time_ns: int, seq: int) -> None:
+        """Remember an edge the sampler decides on after the window (lazily, see _flush)."""
+        q = self._commit_q
+        if q and q[0][0] <= time_ns:
+            self._commit_due(None)  # keeps the queue to the edges of the last window
         self._pend_t[n] = time_ns
         self._pend_seq[n] = seq
         due = time_ns + self.sync_window_ns
-        self._commit_q.append((due, n, seq))
-        if due != self._last_due:
-            self._last_due = due
-            self._env.timeout(due - self.world.now_ns).callbacks.append(self._commit_cb)
+        q.append((due, n, seq))
+        queues = self._queues[n]
+        if queues and any(qq.waiting for qq in queues):
+            self._arm(due)
+
+    def _arm(self, due: int) -> None:
+        """A timer at ``due``, for a reader waiting in simulated time."""
+        if due not in self._armed:
+            self._armed.add(due)
+            self._env.timeout(max(0, due - self._env.now)).callbacks.append(self._commit_cb)
+
+    def _arm_line(self, n: int) -> None:
+        if self._pend_t[n] >= 0:
+            self._arm(self._pend_t[n] + self.sync_window_ns)
+
+    def _flush(self) -> None:
+        """Let the sampler decide on every edge whose window has passed by now."""
+        q = self._commit_q
+        if q and q[0][0] <= self._env.now:
+            self._commit_due(None)
 
     def _events_now(self) -> int:
-        """GPEDS as of now, including edges the sampler accepts at this very instant (SimPy's
-        ``run(until=t)`` stops before the callbacks due at ``t``)."""
-        if self._commit_q and self._commit_q[0][0] <= self.world.now_ns:
-            self._commit_due(None)
+        """GPEDS as of now, the sampler's pending decisions included."""
+        self._flush()
         return self._eds
 
     def _commit_due(self, _event: simpy.Event | None) -> None:
-        now = self.world.now_ns
+        now = self._env.now
+        self._armed.discard(now)
         q = self._commit_q
         while q and q[0][0] <= now:
             _, n, seq = q.popleft()
