@@ -11,6 +11,11 @@ Call order for one transfer, as on the wire:
 followed by ``master_ack(ack)``; a repeated start calls ``start`` again
 without ``stop``; ``stop()`` ends it. ``stretch()`` is asked at each phase
 how long the device holds SCL low there.
+
+Every call is stamped with the simulated time of the bus event it answers:
+``now_ns`` inside a call is that time (a transaction-level bus computes a
+transfer ahead of the clock and stamps each call), so a device must read the
+time through ``self.now_ns``, not ``self.world.now_ns``.
 """
 
 from __future__ import annotations
@@ -24,9 +29,13 @@ from ..world.clock import World
 class StretchPhase(enum.Enum):
     """Where in a byte a target may hold SCL low (soc-facts §1.2 names)."""
 
-    WRITE_PRE_ACK = "write-preACK"  # after the 8th data bit of a byte written to us, before our ACK bit
+    WRITE_PRE_ACK = (
+        "write-preACK"  # after the 8th data bit of a byte written to us, before our ACK bit
+    )
     WRITE_POST_ACK = "write-postACK"  # after our ACK of a written byte (also after the address ACK)
-    READ_PRE_ACK = "read-preACK"  # after we sent the 8th bit of a read byte, before the master's ACK
+    READ_PRE_ACK = (
+        "read-preACK"  # after we sent the 8th bit of a read byte, before the master's ACK
+    )
     READ_POST_ACK = "read-postACK"  # after the master's ACK/NACK of a byte we sent
     MID_BYTE = "mid-byte"  # inside a byte, before bit ``bit`` (1..7)
 
@@ -60,6 +69,9 @@ class I2cTarget:
 
     #: model name used in board profiles (e.g. ``"pcf8523"``)
     model: str = "i2c-target"
+    #: SCL high pulses shorter than this are not seen (the I2C spec's 50 ns spike
+    #: suppression, tSP, for Fast-mode inputs; soc-facts §1.2 "min-high filter")
+    spike_filter_ns: int = 50
 
     def __init__(self, address: int, name: str | None = None) -> None:
         if not 0 <= address <= 0x7F:
@@ -69,6 +81,7 @@ class I2cTarget:
         self.stretches: list[Stretch] = []
         self._world: World | None = None
         self.present = True  # a dropped device (fault) stops answering
+        self._bus_time_ns: int | None = None  # set by a bus while it calls us
 
     # -- wiring -----------------------------------------------------------
     def bind(self, world: World) -> None:
@@ -83,6 +96,9 @@ class I2cTarget:
 
     @property
     def now_ns(self) -> int:
+        """The time of the bus event being answered (see the module docstring), else now."""
+        if self._bus_time_ns is not None:
+            return self._bus_time_ns
         return self.world.now_ns if self._world is not None else 0
 
     def responds_to(self, address: int) -> bool:
@@ -118,6 +134,8 @@ class I2cTarget:
     def mid_byte_stretch(self, byte_index: int) -> tuple[int, int] | None:
         """(bit, duration_ns) of a mid-byte stretch in this byte, if any."""
         for s in self.stretches:
-            if s.phase is StretchPhase.MID_BYTE and (s.byte_index is None or s.byte_index == byte_index):
+            if s.phase is StretchPhase.MID_BYTE and (
+                s.byte_index is None or s.byte_index == byte_index
+            ):
                 return (s.bit, s.duration_ns)
         return None

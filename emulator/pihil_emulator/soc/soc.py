@@ -17,6 +17,7 @@ from ..attachments import Attachments
 from ..errors import RegisterError
 from ..world.clock import World
 from ..world.net import Circuit
+from .bsc import BscBlock
 from .gpio import GpioBlock, gpio_block
 from .pads import PadsBlock
 from .registers import RegisterBlock
@@ -43,8 +44,7 @@ def block_list(variant: SocVariant) -> list[BlockSpec]:
     return [
         BlockSpec("gpio", gpio_block),
         BlockSpec("pads", PadsBlock),
-        # I2C (BSC masters): one line here, e.g.
-        #   *(BlockSpec(n, BscBlock) for n in variant.i2c_controllers),
+        *(BlockSpec(n, BscBlock) for n in variant.i2c_controllers),
         BlockSpec("spi0", Spi0Block),
         # UARTs: *(BlockSpec(n, Pl011Block) for n in variant.pl011_uarts),
         #        BlockSpec("aux", MiniUartBlock),

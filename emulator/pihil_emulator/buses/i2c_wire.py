@@ -1,0 +1,687 @@
+"""Where the BSC sequencer meets the wire: transaction level and pin level.
+
+Both levels run the same `BscSequencer` (the master's timing and the stretch bug)
+and the same `I2cSlave` machines (the targets' front ends):
+
+- `TransactionWire` (the default) computes each byte ahead of the clock in plain
+  Python. On a clean bus (no slave can stretch, no fault, lines idle and pulled
+  up) it uses the closed form: every byte is nine SCL periods and the targets are
+  called at the instants the slave machines would call them. Otherwise it runs the
+  sequencer against the slave machines on a `VirtualBus`, edge by edge but without
+  a SimPy event per edge. It can switch from closed form to the virtual bus at any
+  byte boundary.
+- `PinWire` runs the sequencer as a SimPy process on the real nets (open-drain
+  drives, one timer per master edge); the slaves follow through `I2cSlaveHub`.
+
+Each byte operation is a generator for ``yield from`` in a SimPy process: the
+transaction level returns at once with the byte's times (possibly in the future),
+the pin level returns when the byte is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, TypeVar
+
+import simpy
+
+from ..world.clock import World
+from ..world.edges import Edge
+from ..world.net import V_IH, V_IL, Drive, DriveKind, Net
+from .i2c_slave import I2cSlave, SlaveState, hub_for, stretch_free
+from .i2c_timing import BscSequencer, BscTiming, ByteOutcome, WaitRise
+
+_T = TypeVar("_T")
+SimGen = Generator[simpy.Event, Any, Any]
+Step = Generator[int | WaitRise, int | None, Any]
+
+
+class BusHung(Exception):
+    """The master waits for SCL forever (no timeout, nothing will release it)."""
+
+
+def _return(value: Any) -> SimGen:
+    """A SimPy-compatible generator that returns ``value`` without waiting."""
+    return value
+    yield  # pragma: no cover
+
+
+# ------------------------------------------------------------------------------------
+# line conditions seen from outside the bus
+# ------------------------------------------------------------------------------------
+
+
+def line_condition(net: Net, own: set[str]) -> tuple[bool, bool | None]:
+    """(held low by someone else, level when released) of a line, ignoring ``own`` drivers.
+
+    The released level is None when nothing pulls the line (it floats at its last level).
+    """
+    conductance = current = 0.0
+    ext_low = hard_high = False
+    for owner, d in net.node.all_drivers():
+        if owner in own:
+            continue
+        if d.kind is DriveKind.PULL:
+            conductance += 1.0 / d.ohms
+            current += d.volts / d.ohms
+        elif d.volts <= V_IL:
+            ext_low = True
+        else:
+            hard_high = True
+    if hard_high:
+        return ext_low, True
+    if conductance <= 0:
+        return ext_low, None
+    volts = current / conductance
+    if volts >= V_IH:
+        return ext_low, True
+    if volts <= V_IL:
+        return ext_low, False
+    return ext_low, None
+
+
+# ------------------------------------------------------------------------------------
+# the virtual wire (transaction level, slow path)
+# ------------------------------------------------------------------------------------
+
+
+class VirtualBus:
+    """SDA and SCL as wired-AND of the master, the slaves and outside holds; no SimPy.
+
+    Slaves are fed every edge in time order; their timed releases are processed as
+    the master's wake-ups pass them.
+    """
+
+    def __init__(
+        self,
+        slaves: Sequence[I2cSlave],
+        t0: int,
+        *,
+        scl_ext_low: bool = False,
+        sda_ext_low: bool = False,
+        scl_released: bool | None = True,
+        sda_released: bool | None = True,
+        names: tuple[str, str] = ("SDA", "SCL"),
+        log: list[Edge] | None = None,
+    ) -> None:
+        self.slaves = list(slaves)
+        self.now = t0
+        self.m_sda = False  # master pulls SDA low
+        self.m_scl = False
+        self._sda_ext = sda_ext_low
+        self._scl_ext = scl_ext_low
+        self._sda_rel = sda_released
+        self._scl_rel = scl_released
+        self._names = names
+        self.log = log
+        self.sda = all(s.sda_raw for s in self.slaves) if self.slaves else not sda_ext_low
+        self.scl = all(s.scl_raw for s in self.slaves) if self.slaves else not scl_ext_low
+        self.sda = self._level(
+            self.sda, sda_ext_low or any(s.sda_low for s in self.slaves), sda_released
+        )
+        self.scl = self._level(
+            self.scl, scl_ext_low or any(s.holds_scl for s in self.slaves), scl_released
+        )
+        self.scl_rose = -1
+        self._sda_changed_at = -1
+        self._sda_before = self.sda
+        self._queue: list[tuple[bool, bool]] = []  # (is_scl, level)
+        self._busy = False
+        for s in self.slaves:
+            s.host = self
+
+    @staticmethod
+    def _level(previous: bool, low: bool, released: bool | None) -> bool:
+        if low:
+            return False
+        return previous if released is None else released
+
+    # -- slave host ---------------------------------------------------------------
+    def outputs_changed(self, slave: I2cSlave) -> None:
+        self._recompute()
+
+    def _recompute(self) -> None:
+        t = self.now
+        scl = self._level(
+            self.scl,
+            self.m_scl or self._scl_ext or any(s.holds_scl for s in self.slaves),
+            self._scl_rel,
+        )
+        if scl != self.scl:
+            self.scl = scl
+            if scl:
+                self.scl_rose = t
+            self._queue.append((True, scl))
+            if self.log is not None:
+                self.log.append(Edge(t, self._names[1], scl))
+        sda = self._level(
+            self.sda,
+            self.m_sda or self._sda_ext or any(s.sda_low for s in self.slaves),
+            self._sda_rel,
+        )
+        if sda != self.sda:
+            if self._sda_changed_at != t:
+                self._sda_changed_at = t
+                self._sda_before = self.sda
+            self.sda = sda
+            self._queue.append((False, sda))
+            if self.log is not None:
+                self.log.append(Edge(t, self._names[0], sda))
+        if self._busy or not self._queue:
+            return
+        self._busy = True
+        try:
+            while self._queue:
+                is_scl, level = self._queue.pop(0)
+                for s in self.slaves:
+                    if is_scl:
+                        s.scl_edge(level, t)
+                    else:
+                        s.sda_edge(level, t)
+        finally:
+            self._busy = False
+
+    # -- MasterWire ------------------------------------------------------------------
+    def drive_scl(self, low: bool) -> None:
+        if self.m_scl != low:
+            self.m_scl = low
+            self._recompute()
+
+    def drive_sda(self, low: bool) -> None:
+        if self.m_sda != low:
+            self.m_sda = low
+            self._recompute()
+
+    def scl_rose_at(self) -> int | None:
+        return self.scl_rose if self.scl else None
+
+    def sda_before(self, t: int) -> bool:
+        return self._sda_before if self._sda_changed_at == t else self.sda
+
+    # -- time ----------------------------------------------------------------------------
+    def _next_release(self) -> tuple[int, I2cSlave] | None:
+        best: tuple[int, I2cSlave] | None = None
+        for s in self.slaves:
+            r = s.release_at
+            if r is not None and (best is None or r < best[0]):
+                best = (r, s)
+        return best
+
+    def advance(self, t: int) -> None:
+        """Run slave releases due up to ``t`` (inclusive), then stand at ``t``."""
+        while True:
+            nxt = self._next_release()
+            if nxt is None or nxt[0] > t:
+                break
+            self.now = max(self.now, nxt[0])
+            nxt[1].release(nxt[0])
+        self.now = max(self.now, t)
+
+    def wait_rise(self, deadline: int | None) -> int | None:
+        while not self.scl:
+            nxt = self._next_release()
+            if nxt is None or (deadline is not None and nxt[0] > deadline):
+                if deadline is None:
+                    raise BusHung(f"SCL is held low for good at t={self.now} ns")
+                self.advance(deadline)
+                return None
+            self.advance(nxt[0])
+        return self.scl_rose
+
+    def run(self, step: Step) -> Any:
+        """Drive a sequencer generator to its end; returns its result."""
+        send: int | None = None
+        while True:
+            try:
+                req = step.send(send)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(req, WaitRise):
+                send = self.wait_rise(req.deadline)
+            else:
+                if req > self.now or self._next_release() is not None:
+                    self.advance(req)
+                send = None
+
+
+# ------------------------------------------------------------------------------------
+# pin level
+# ------------------------------------------------------------------------------------
+
+
+class NetLines:
+    """The master's view of real SDA/SCL nets: levels, the last SCL rise, SDA history."""
+
+    def __init__(
+        self,
+        world: World,
+        sda: Net,
+        scl: Net,
+        drive_sda: Callable[[Drive | None], None],
+        drive_scl: Callable[[Drive | None], None],
+    ) -> None:
+        self.world = world
+        self.sda_net = sda
+        self.scl_net = scl
+        self._drive_sda = drive_sda
+        self._drive_scl = drive_scl
+        self._m_sda = False
+        self._m_scl = False
+        self._rose = -1
+        self._rise_waiters: list[simpy.Event] = []
+        self._sda_changed_at = -1
+        self._sda_before = sda.level
+        self._unwatch = [scl.watch(self._scl_changed), sda.watch(self._sda_changed)]
+
+    def close(self) -> None:
+        for u in self._unwatch:
+            u()
+        self._unwatch = []
+
+    def _scl_changed(self, net: Net, level: bool, t: int) -> None:
+        if level:
+            self._rose = t
+            waiters, self._rise_waiters = self._rise_waiters, []
+            for w in waiters:
+                if not w.triggered:
+                    w.succeed(t)
+
+    def _sda_changed(self, net: Net, level: bool, t: int) -> None:
+        if self._sda_changed_at != t:
+            self._sda_changed_at = t
+            self._sda_before = not level
+
+    # MasterWire
+    def drive_scl(self, low: bool) -> None:
+        if self._m_scl != low:
+            self._m_scl = low
+            self._drive_scl(_OD_LOW if low else None)
+
+    def drive_sda(self, low: bool) -> None:
+        if self._m_sda != low:
+            self._m_sda = low
+            self._drive_sda(_OD_LOW if low else None)
+
+    def scl_rose_at(self) -> int | None:
+        return self._rose if self.scl_net.level else None
+
+    def sda_before(self, t: int) -> bool:
+        return self._sda_before if self._sda_changed_at == t else self.sda_net.level
+
+    @property
+    def waiting(self) -> bool:
+        """True while the master waits for SCL to rise."""
+        return any(not w.triggered for w in self._rise_waiters)
+
+    def release_all(self) -> None:
+        self.drive_sda(False)
+        self.drive_scl(False)
+
+    def run(self, step: Step) -> SimGen:
+        """Drive a sequencer generator in simulated time (a SimPy process body)."""
+        env = self.world.env
+        send: int | None = None
+        while True:
+            try:
+                req = step.send(send)
+            except StopIteration as stop:
+                return stop.value
+            send = None
+            if isinstance(req, WaitRise):
+                rose = self.scl_rose_at()
+                if rose is not None:
+                    send = rose
+                    continue
+                ev = env.event()
+                self._rise_waiters.append(ev)
+                if req.deadline is None:
+                    send = yield ev
+                else:
+                    timer = env.timeout(max(0, req.deadline - int(env.now)))
+                    yield ev | timer
+                    send = ev.value if ev.triggered else None
+            else:
+                delay = req - int(env.now)
+                if delay > 0:
+                    yield env.timeout(delay)
+
+
+_OD_LOW = Drive.open_drain_low()
+
+
+# ------------------------------------------------------------------------------------
+# the BSC's wire, at either level
+# ------------------------------------------------------------------------------------
+
+
+class BscWire:
+    """One transfer (START to STOP) of the BSC master on its bus; see the module docstring."""
+
+    level = "abstract"
+
+    def __init__(self, timing: BscTiming) -> None:
+        self.seq = BscSequencer(timing)
+        self.timing = timing
+
+    @property
+    def cursor(self) -> int:
+        """The time the master has reached (the last byte boundary it made)."""
+        return self.seq.position_ns
+
+    def start(self, t0: int, address_byte: int) -> SimGen:
+        raise NotImplementedError
+
+    def repeated_start(self, address_byte: int) -> SimGen:
+        raise NotImplementedError
+
+    def write(self, value: int) -> SimGen:
+        raise NotImplementedError
+
+    def read(self, ack: bool) -> SimGen:
+        raise NotImplementedError
+
+    def stop(self) -> SimGen:
+        raise NotImplementedError
+
+    def resume_at(self, t: int) -> None:
+        self.seq.resume_at(t)
+
+    def finish(self) -> None:
+        """The transfer is over on the wire (called at or after its end time)."""
+
+
+class PinWire(BscWire):
+    """The BSC master at pin level: edges on the real nets, one SimPy timer per edge."""
+
+    level = "pin"
+
+    def __init__(self, timing: BscTiming, lines: NetLines) -> None:
+        super().__init__(timing)
+        self.lines = lines
+
+    def start(self, t0: int, address_byte: int) -> SimGen:
+        yield from self.lines.run(self.seq.start(self.lines, t0))
+        out: ByteOutcome = yield from self.lines.run(self.seq.write_byte(self.lines, address_byte))
+        return out
+
+    def repeated_start(self, address_byte: int) -> SimGen:
+        ok = yield from self.lines.run(self.seq.repeated_start(self.lines))
+        if not ok:
+            t = self.seq.position_ns
+            return ByteOutcome(address_byte, False, t, t, clkt_bit=-1)
+        out: ByteOutcome = yield from self.lines.run(self.seq.write_byte(self.lines, address_byte))
+        return out
+
+    def write(self, value: int) -> SimGen:
+        out: ByteOutcome = yield from self.lines.run(self.seq.write_byte(self.lines, value))
+        return out
+
+    def read(self, ack: bool) -> SimGen:
+        out: ByteOutcome = yield from self.lines.run(self.seq.read_byte(self.lines, ack))
+        return out
+
+    def stop(self) -> SimGen:
+        result: tuple[int, bool] = yield from self.lines.run(self.seq.stop(self.lines))
+        return result
+
+    def finish(self) -> None:
+        self.lines.release_all()
+        self.lines.close()
+
+
+class TransactionWire(BscWire):
+    """The BSC master at transaction level: closed form on a clean bus, else the virtual bus."""
+
+    level = "transaction"
+
+    def __init__(
+        self,
+        timing: BscTiming,
+        world: World,
+        slaves: Sequence[I2cSlave],
+        sda: Net | None,
+        scl: Net | None,
+        owner: str,
+        *,
+        log: list[Edge] | None = None,
+    ) -> None:
+        super().__init__(timing)
+        self.world = world
+        self.slaves = list(slaves)
+        self.log = log
+        own = {owner, *(s.owner for s in self.slaves)}
+        if sda is None or scl is None:
+            # not routed: the controller's pins are loose; SDA floats high through the pad
+            self._cond: tuple[tuple[bool, bool | None], tuple[bool, bool | None]] = (
+                (False, True),
+                (False, True),
+            )
+        else:
+            self._cond = (line_condition(sda, own), line_condition(scl, own))
+        self._names = (sda.name if sda else "SDA", scl.name if scl else "SCL")
+        self.vbus: VirtualBus | None = None
+        self.fast: FastBus | None = None
+        self.hung = False
+
+    def _clean(self) -> bool:
+        (sda_ext, sda_rel), (scl_ext, scl_rel) = self._cond
+        if sda_ext or scl_ext or sda_rel is not True or scl_rel is not True or self.log is not None:
+            return False
+        high_ns = self.timing.ns(self.timing.half) - 1
+        for s in self.slaves:
+            if not s.idle or s.faults or not stretch_free(s.target):
+                return False
+            if s.target.spike_filter_ns > high_ns:
+                return False
+        return True
+
+    def _slow(self) -> VirtualBus:
+        if self.vbus is None:
+            (sda_ext, sda_rel), (scl_ext, scl_rel) = self._cond
+            self.vbus = VirtualBus(
+                self.slaves,
+                self.seq.position_ns if self.fast is not None else self.world.now_ns,
+                sda_ext_low=sda_ext,
+                scl_ext_low=scl_ext,
+                sda_released=sda_rel,
+                scl_released=scl_rel,
+                names=self._names,
+                log=self.log,
+            )
+            if self.fast is not None:
+                self.fast.hand_over(self.vbus)
+                self.fast = None
+        return self.vbus
+
+    def _run(self, step: Step) -> Any:
+        vbus = self._slow()
+        try:
+            return vbus.run(step)
+        except BusHung:
+            self.hung = True
+            raise
+
+    def start(self, t0: int, address_byte: int) -> SimGen:
+        if self._clean():
+            self.fast = FastBus(self.seq, self.slaves, t0)
+            return self.fast.address(address_byte)
+        vbus = self._slow()
+        vbus.now = t0
+        self._run(self.seq.start(vbus, t0))
+        return self._run(self.seq.write_byte(vbus, address_byte))
+        yield  # pragma: no cover
+
+    def repeated_start(self, address_byte: int) -> SimGen:
+        if self.fast is not None:
+            self.fast.repeated_start()
+            return self.fast.address(address_byte)
+        if not self._run(self.seq.repeated_start(self._slow())):
+            t = self.seq.position_ns
+            return ByteOutcome(address_byte, False, t, t, clkt_bit=-1)
+        return self._run(self.seq.write_byte(self._slow(), address_byte))
+        yield  # pragma: no cover
+
+    def write(self, value: int) -> SimGen:
+        if self.fast is not None:
+            return self.fast.write(value)
+        return self._run(self.seq.write_byte(self._slow(), value))
+        yield  # pragma: no cover
+
+    def read(self, ack: bool) -> SimGen:
+        if self.fast is not None:
+            return self.fast.read(ack)
+        return self._run(self.seq.read_byte(self._slow(), ack))
+        yield  # pragma: no cover
+
+    def stop(self) -> SimGen:
+        if self.fast is not None and self.fast.can_stop():
+            return self.fast.stop()
+        return self._run(self.seq.stop(self._slow()))
+        yield  # pragma: no cover
+
+    def resume_at(self, t: int) -> None:
+        super().resume_at(t)
+        if self.vbus is not None:
+            self.vbus.advance(self.seq.position_ns)
+
+    def finish(self) -> None:
+        if self.vbus is not None:
+            if not self.hung:
+                self.vbus.advance(self.world.now_ns)
+            hub_for(self.world).adopt(self.slaves)
+            self.vbus = None
+
+
+class FastBus:
+    """The closed form: a clean bus where every byte takes nine SCL periods.
+
+    It makes exactly the target calls the slave machines would make, at the same
+    instants, and keeps what it needs to hand the bus to a `VirtualBus` at a byte
+    boundary (`hand_over`).
+    """
+
+    def __init__(self, seq: BscSequencer, slaves: Sequence[I2cSlave], t0: int) -> None:
+        self.seq = seq
+        self.slaves = list(slaves)
+        h = seq.timing.half
+        seq.anchor = t0
+        seq.k = h  # START: SDA falls at t0, SCL half a period later
+        self.byte_ticks = 18 * h
+        self.addressed: list[I2cSlave] = []  # start() called since the STOP
+        self.active: list[I2cSlave] = []  # ACKed and still talking
+        self.read_mode = False
+        self.tx: dict[int, int] = {}  # id(slave) -> the byte it has shifted out
+        self.byte_index = 0
+
+    @staticmethod
+    def _call(slave: I2cSlave, t: int, fn: Callable[..., _T], *args: Any) -> _T:
+        target = slave.target
+        target._bus_time_ns = t
+        try:
+            return fn(*args)
+        finally:
+            target._bus_time_ns = None
+
+    def _advance(self) -> tuple[int, int]:
+        seq = self.seq
+        k = seq.k
+        seq.k = k + self.byte_ticks
+        return seq.time(k), seq.time(k + self.byte_ticks)
+
+    def address(self, byte: int) -> ByteOutcome:
+        seq = self.seq
+        h = seq.timing.half
+        t_call = seq.time(seq.k + 16 * h)
+        address, read = byte >> 1, bool(byte & 1)
+        acked: list[I2cSlave] = []
+        for s in self.slaves:
+            if s.target.responds_to(address):
+                if s not in self.addressed:
+                    self.addressed.append(s)
+                if self._call(s, t_call, s.target.start, read):
+                    acked.append(s)
+        self.active = acked
+        self.read_mode = read
+        self.byte_index = 0
+        t_start, t_end = self._advance()
+        if read and acked:
+            self.byte_index = 1
+            self._load(t_end)
+        elif acked:
+            self.byte_index = 1
+        return ByteOutcome(byte, bool(acked), t_start, t_end)
+
+    def _load(self, t: int) -> None:
+        self.tx = {id(s): int(self._call(s, t, s.target.read_byte)) & 0xFF for s in self.active}
+
+    def write(self, value: int) -> ByteOutcome:
+        seq = self.seq
+        t_call = seq.time(seq.k + 16 * seq.timing.half)
+        self.active = [s for s in self.active if self._call(s, t_call, s.target.write_byte, value)]
+        t_start, t_end = self._advance()
+        self.byte_index += 1
+        return ByteOutcome(value, bool(self.active), t_start, t_end)
+
+    def read(self, ack: bool) -> ByteOutcome:
+        value = 0xFF
+        for s in self.active:
+            value &= self.tx[id(s)]
+        t_start, t_end = self._advance()
+        for s in self.active:
+            self._call(s, t_end, s.target.master_ack, ack)
+        if ack:
+            self.byte_index += 1
+            self._load(t_end)
+        else:
+            self.active = []
+        return ByteOutcome(value, ack, t_start, t_end)
+
+    def repeated_start(self) -> None:
+        self.seq.k += 3 * self.seq.timing.half
+        self.active = []
+        self.tx = {}
+
+    def can_stop(self) -> bool:
+        """A STOP is clean unless a slave is driving the first bit of a read byte."""
+        return not (self.read_mode and self.active)
+
+    def stop(self) -> tuple[int, bool]:
+        seq = self.seq
+        seq.k += 2 * seq.timing.half
+        t = seq.position_ns
+        for s in self.addressed:
+            self._call(s, t, s.target.stop)
+        self.addressed = []
+        self.active = []
+        return t, True
+
+    def hand_over(self, vbus: VirtualBus) -> None:
+        """Give the slave machines the state the closed form kept (at a byte boundary).
+
+        The master holds SCL low and has let SDA go; a slave that is sending drives the
+        first bit of its byte.
+        """
+        for s in self.slaves:
+            s.scl_raw = False
+            s._scl = False
+            s._rise_at = None
+            s.bits = 0
+            s.shift = 0
+            s.byte_index = self.byte_index
+            s.addressed = s in self.addressed
+            s.read_mode = self.read_mode
+            if s in self.active:
+                if self.read_mode:
+                    s.state = SlaveState.READ
+                    s.tx = self.tx[id(s)]
+                    s.sda_low = not s.tx & 0x80
+                else:
+                    s.state = SlaveState.WRITE
+            else:
+                s.state = SlaveState.IGNORE
+        vbus.m_scl = True
+        vbus.scl = False
+        vbus.now = self.seq.position_ns
+        vbus.sda = not any(s.sda_low for s in self.slaves)
+        for s in self.slaves:
+            s.sda_raw = vbus.sda

@@ -1,0 +1,900 @@
+"""The BSC (I2C master) controller at register level, and the Linux i2c-bcm2835 driver on it.
+
+Registers (soc-facts §2, BCM2711-DS ch.3; same layout on the BCM2835): C, S, DLEN,
+A, FIFO (16 bytes, one FIFO for both directions), DIV, DEL, CLKT, with their reset
+values. The controller:
+
+- starts a transfer on C.ST (with I2CEN) and latches A, DLEN and READ; C.ST while
+  a transfer is active queues a repeated START after its last byte (§1.6);
+- takes each byte to send from the FIFO as the byte begins and waits with SCL low
+  when the FIFO is empty; puts each byte read into the FIFO and, when the FIFO is
+  full (S.RXF), generates no more clocks until it is read (§2 S);
+- S.TXW: a write is underway, the FIFO is under ¼ full and more data is needed;
+  S.RXR: a read is underway and the FIFO is ¾ full or more; interrupts on
+  DONE/TXW/RXR as C.INTD/INTT/INTR enable them;
+- DLEN reads the bytes still to go while TA, 0 once DONE, else what was written;
+- C.CLEAR empties the FIFO and, during a transfer, aborts it at the next byte
+  boundary (a read NACKs one more byte first, as the Linux comment describes);
+- S.ERR on a NACK of the address or of a written byte, S.CLKT on a clock-stretch
+  timeout (CLKT.TOUT SCL periods, 0 = off; only where the variant's CLKT works,
+  §1.3), S.DONE at the end: all write-1-to-clear.
+
+Wire timing and the clock-stretching bug are `pihil_emulator.buses.i2c_timing`; the
+bytes run at transaction level (computed ahead, the FIFO and status settled
+lazily from the byte times) unless something watches the pins edge by edge (a VCD
+recorder, an edge queue) or ``level = "pin"`` is set, then at pin level.
+
+`BscBlock.transfer` and `set_bus_speed` are the Linux driver: they program these
+registers exactly as i2c-bcm2835 does (start_transfer, the ISR, the adapter
+timeout) and report errors as it does: ERR → EREMOTEIO, CLKT → EIO, the whole
+transfer timing out → ETIMEDOUT, a read that is not the last message → EOPNOTSUPP.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import simpy
+
+from ..buses.i2c_master import I2cMessage, check_messages
+from ..buses.i2c_slave import I2cSlave, hub_for
+from ..buses.i2c_target import I2cTarget, StretchPhase
+from ..buses.i2c_timing import BscTiming, ByteOutcome, effective_cdiv, linux_divider
+from ..buses.i2c_wire import BscWire, BusHung, NetLines, PinWire, TransactionWire
+from ..errors import BusError, ConfigurationError, RegisterError
+from ..vcd import VcdRecorder
+from ..world.clock import NS_PER_S, World
+from ..world.edges import EdgeQueue
+from ..world.net import Net
+from .registers import Access, Field, Register, RegisterBlock, RegisterMap
+
+if TYPE_CHECKING:
+    from .soc import Soc
+
+# --------------------------------------------------------------------------------------
+# Register map (soc-facts §2), as data
+# --------------------------------------------------------------------------------------
+
+BSC_MAP = RegisterMap(
+    [
+        Register(
+            "C",
+            0x00,
+            (
+                Field("I2CEN", 15, doc="I2C enable"),
+                Field("INTR", 10, doc="interrupt on RX (RXR)"),
+                Field("INTT", 9, doc="interrupt on TX (TXW)"),
+                Field("INTD", 8, doc="interrupt on DONE"),
+                Field("ST", 7, access=Access.W1S, doc="start transfer (one shot, reads 0)"),
+                Field("CLEAR", 4, 2, access=Access.W1S, doc="clear FIFO (x1 or 1x)"),
+                Field("READ", 0, doc="0 write packet, 1 read packet"),
+            ),
+            doc="Control",
+        ),
+        Register(
+            "S",
+            0x04,
+            (
+                Field("CLKT", 9, access=Access.W1C, doc="clock stretch timeout"),
+                Field("ERR", 8, access=Access.W1C, doc="ACK error"),
+                Field("RXF", 7, access=Access.RO, doc="FIFO full"),
+                Field("TXE", 6, access=Access.RO, reset=1, doc="FIFO empty"),
+                Field("RXD", 5, access=Access.RO, doc="FIFO contains data"),
+                Field("TXD", 4, access=Access.RO, reset=1, doc="FIFO can accept data"),
+                Field("RXR", 3, access=Access.RO, doc="FIFO needs reading (3/4 full)"),
+                Field("TXW", 2, access=Access.RO, doc="FIFO needs writing (under 1/4 full)"),
+                Field("DONE", 1, access=Access.W1C, doc="transfer done"),
+                Field("TA", 0, access=Access.RO, doc="transfer active"),
+            ),
+            doc="Status",
+        ),
+        Register("DLEN", 0x08, (Field("DLEN", 0, 16),), doc="Data length"),
+        Register("A", 0x0C, (Field("ADDR", 0, 7),), doc="Slave address"),
+        Register("FIFO", 0x10, (Field("DATA", 0, 8),), doc="Data FIFO (16 bytes)"),
+        Register("DIV", 0x14, (Field("CDIV", 0, 16, reset=0x05DC),), doc="Clock divider"),
+        Register(
+            "DEL",
+            0x18,
+            (Field("FEDL", 16, 16, reset=0x0030), Field("REDL", 0, 16, reset=0x0030)),
+            doc="Data delay",
+        ),
+        Register("CLKT", 0x1C, (Field("TOUT", 0, 16, reset=0x0040),), doc="Clock stretch timeout"),
+    ]
+)
+
+FIFO_DEPTH = 16
+TXW_BELOW = FIFO_DEPTH // 4  # "FIFO is less than ¼ full"
+RXR_FROM = FIFO_DEPTH * 3 // 4  # "FIFO is ¾ or more full"
+
+C_I2CEN = 1 << 15
+C_INTR = 1 << 10
+C_INTT = 1 << 9
+C_INTD = 1 << 8
+C_ST = 1 << 7
+C_CLEAR = 0b11 << 4
+C_READ = 1
+S_CLKT = 1 << 9
+S_ERR = 1 << 8
+S_RXF = 1 << 7
+S_TXE = 1 << 6
+S_RXD = 1 << 5
+S_TXD = 1 << 4
+S_RXR = 1 << 3
+S_TXW = 1 << 2
+S_DONE = 1 << 1
+S_TA = 1
+S_LEN = 1 << 10  # Linux's fake bit for a length error (never in the register)
+
+LINUX_ADAPTER_TIMEOUT_NS = NS_PER_S
+"""``i2c_add_adapter`` gives an adapter a timeout of HZ (one second) when the driver sets none."""
+LINUX_DEFAULT_BUS_HZ = 100_000
+"""I2C_MAX_STANDARD_MODE_FREQ: the speed when the device tree has no clock-frequency."""
+
+Level = Literal["auto", "transaction", "pin"]
+
+
+def _signals(name: str) -> tuple[str, str]:
+    n = name.lower().removeprefix("bsc")
+    if not n.isdigit():
+        raise ConfigurationError(f"a BSC block is named bsc<n>, got {name!r}")
+    return f"SDA{n}", f"SCL{n}"
+
+
+@dataclass
+class _Xfer:
+    """One transfer as the controller latched it at ST (or at the repeated START)."""
+
+    address: int
+    read: bool
+    dlen: int
+    started: int = 0  # bytes begun on the wire (planned)
+    done: int = 0  # bytes finished, as settled by now
+    planned_end: int = 0  # bytes whose end is planned
+
+
+@dataclass
+class _ErrorInfo:
+    kind: str
+    address: int
+    phase: str
+    time_ns: int
+
+
+@dataclass
+class _Call:
+    """The state of one Linux ``bcm2835_i2c_xfer`` call (the driver's struct fields)."""
+
+    msgs: list[I2cMessage]
+    curr: int = 0
+    num_msgs: int = 0
+    buf: bytearray = field(default_factory=bytearray)
+    buf_pos: int = 0
+    buf_remaining: int = 0
+    msg_err: int = 0
+    results: list[bytearray] = field(default_factory=list)
+    done: simpy.Event | None = None
+
+
+class BscBlock(RegisterBlock):
+    """One BSC master (bsc0, bsc1, and bsc3-6 on the BCM2711); see the module docstring."""
+
+    MAP: ClassVar[RegisterMap] = BSC_MAP
+
+    def __init__(self, soc: Soc, name: str) -> None:
+        self.soc = soc
+        self.world: World = soc.world
+        self.sda_signal, self.scl_signal = _signals(name)
+        self.owner = name
+        self.level: Level = "auto"
+        """``"auto"``: pin level while a VCD recorder or edge queue watches the pins, else
+        transaction level; or force one."""
+        self.adapter_timeout_ns = LINUX_ADAPTER_TIMEOUT_NS
+        self._fifo: deque[int] = deque()
+        self._timeline: deque[tuple[int, Callable[[], None]]] = deque()
+        self._xfer: _Xfer | None = None
+        self._wire: BscWire | None = None
+        self._proc: simpy.Process | None = None
+        self._kick: simpy.Event | None = None
+        self._irq_handler: Callable[[], None] | None = None
+        self._in_irq = False
+        self._irq_again = False
+        self._probed = False
+        self.last_error: _ErrorInfo | None = None
+        self.last_level = "transaction"
+        super().__init__(name)
+
+    # ----------------------------------------------------------------------------------
+    # reset and plain state
+    # ----------------------------------------------------------------------------------
+    def reset_registers(self) -> None:
+        super().reset_registers()
+        self._fifo = deque()
+        self._timeline = deque()
+        self._xfer = None
+        self._pending_st = False
+        self._abort = False
+        self._ta = False
+        self._done = False
+        self._err = False
+        self._clkt = False
+        self._dlen_written = 0
+        self._planned_pop = 0  # FIFO head bytes taken by planned (not yet started) writes
+        self._planned_push = 0  # read bytes planned whose end has not come
+        if getattr(self, "_proc", None) is not None and self._proc is not None:
+            if self._proc.is_alive:
+                self._proc.interrupt("reset")
+            self._proc = None
+        if getattr(self, "_wire", None) is not None and self._wire is not None:
+            self._wire.finish()
+            self._wire = None
+        self._probed = False
+
+    def _c(self) -> int:
+        return self._values["C"]
+
+    # ----------------------------------------------------------------------------------
+    # registers
+    # ----------------------------------------------------------------------------------
+    def _reserved(self, reg: str, value: int) -> None:
+        r = self.MAP.get(reg, self.name)
+        defined = sum(f.mask for f in r.fields)
+        if value & ~defined:
+            raise RegisterError(
+                f"{self.name}.{reg}: bits {value & ~defined:#x} are reserved "
+                f"(defined bits {defined:#x}; fields: {', '.join(f.name for f in r.fields)})"
+            )
+
+    def _write_C(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("C", value)
+        self._settle()
+        kept = value & (C_I2CEN | C_INTR | C_INTT | C_INTD | C_READ)
+        self._values["C"] = kept
+        if value & C_CLEAR:
+            self._clear_fifo()
+            if self._ta:
+                self._abort = True
+        if self._ta and not kept & C_I2CEN:
+            self._abort = True
+        if self._abort and isinstance(self._wire, PinWire) and self._wire.lines.waiting:
+            # the master waits for SCL to rise: nothing to finish on the wire
+            proc = self._proc
+            if proc is not None and proc.is_alive:
+                proc.interrupt("abort")
+        if value & C_ST and kept & C_I2CEN:
+            if self._ta:
+                self._pending_st = True
+            else:
+                self._begin()
+        self._kick_controller()
+        self._update_irq()
+
+    def _read_S(self) -> int:  # noqa: N802 - datasheet name
+        self._settle()
+        return self._status()
+
+    def _write_S(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("S", value)
+        self._settle()
+        if value & S_CLKT:
+            self._clkt = False
+        if value & S_ERR:
+            self._err = False
+        if value & S_DONE:
+            self._done = False
+        self._update_irq()
+
+    def _read_DLEN(self) -> int:  # noqa: N802 - datasheet name
+        self._settle()
+        x = self._xfer
+        if self._ta and x is not None:
+            return x.dlen - x.done
+        if self._done:
+            return 0
+        return self._dlen_written
+
+    def _write_DLEN(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("DLEN", value)
+        self._dlen_written = value
+        self._values["DLEN"] = value
+
+    def _write_A(self, value: int) -> None:  # noqa: N802 - datasheet name
+        if value > 0x7F:
+            raise RegisterError(
+                f"{self.name}.A takes a 7-bit address (0..0x7f), got {value:#x}; "
+                "bits above bit 6 are reserved"
+            )
+        self._values["A"] = value
+
+    def _read_FIFO(self) -> int:  # noqa: N802 - datasheet name
+        self._settle()
+        if len(self._fifo) <= self._planned_pop:
+            return 0  # "reading an empty FIFO will return invalid data": the model returns 0
+        # a read pops the oldest byte (reads only happen on RX data; TX bytes are never read)
+        value = self._fifo.popleft()
+        self._kick_controller()
+        self._update_irq()
+        return value
+
+    def _write_FIFO(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("FIFO", value)
+        self._settle()
+        if len(self._fifo) >= FIFO_DEPTH:
+            return  # "Any writes to a full TX FIFO will be ignored"
+        self._fifo.append(value)
+        self._kick_controller()
+        self._update_irq()
+
+    def _write_DIV(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("DIV", value)
+        self._values["DIV"] = value
+
+    def _write_DEL(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._values["DEL"] = value
+
+    def _write_CLKT(self, value: int) -> None:  # noqa: N802 - datasheet name
+        self._reserved("CLKT", value)
+        self._values["CLKT"] = value
+
+    # ----------------------------------------------------------------------------------
+    # status and interrupt
+    # ----------------------------------------------------------------------------------
+    def _status(self) -> int:
+        n = len(self._fifo)
+        s = 0
+        if self._ta:
+            s |= S_TA
+            x = self._xfer
+            if x is not None:
+                if x.read:
+                    if n >= RXR_FROM:
+                        s |= S_RXR
+                elif n < TXW_BELOW and self._tx_needed(x) > n:
+                    s |= S_TXW
+        if self._done:
+            s |= S_DONE
+        if n < FIFO_DEPTH:
+            s |= S_TXD
+        else:
+            s |= S_RXF
+        if n == 0:
+            s |= S_TXE
+        else:
+            s |= S_RXD
+        if self._err:
+            s |= S_ERR
+        if self._clkt:
+            s |= S_CLKT
+        return s
+
+    def _tx_needed(self, x: _Xfer) -> int:
+        """Bytes still to go out of the FIFO: this write's unstarted ones, and a queued write's."""
+        need = x.dlen - (x.started - self._planned_pop)
+        if self._pending_st and not self._c() & C_READ:
+            need += self._dlen_written
+        return need
+
+    def _needed_after(self, x: _Xfer) -> int:
+        """`_tx_needed` as it will be once every planned byte has left the FIFO."""
+        need = x.dlen - x.started
+        if self._pending_st and not self._c() & C_READ:
+            need += self._dlen_written
+        return need
+
+    def irq_line(self) -> bool:
+        c = self._c()
+        s = self._status()
+        return bool(
+            (c & C_INTD and s & S_DONE) or (c & C_INTT and s & S_TXW) or (c & C_INTR and s & S_RXR)
+        )
+
+    def _update_irq(self) -> None:
+        """Run the interrupt handler while the (level) interrupt line is asserted."""
+        if self._irq_handler is None:
+            return
+        if self._in_irq:
+            self._irq_again = True
+            return
+        self._in_irq = True
+        try:
+            for _ in range(64):
+                self._irq_again = False
+                if not self.irq_line():
+                    break
+                handler = self._irq_handler
+                if handler is None:
+                    break
+                handler()
+        finally:
+            self._in_irq = False
+
+    # ----------------------------------------------------------------------------------
+    # the timeline: byte events computed ahead, applied as time passes
+    # ----------------------------------------------------------------------------------
+    def _at(self, t: int, fn: Callable[[], None]) -> None:
+        tl = self._timeline
+        if not tl:
+            if t <= self.world.now_ns:
+                fn()
+            else:
+                tl.append((t, fn))
+        elif t >= tl[-1][0]:
+            tl.append((t, fn))
+        else:
+            i = len(tl)
+            while i and tl[i - 1][0] > t:
+                i -= 1
+            tl.insert(i, (t, fn))
+
+    def _settle(self) -> None:
+        now = self.world.now_ns
+        tl = self._timeline
+        while tl and tl[0][0] <= now:
+            tl.popleft()[1]()
+
+    def _clear_fifo(self) -> None:
+        self._fifo.clear()
+        self._planned_pop = 0
+
+    def _kick_controller(self) -> None:
+        kick = self._kick
+        if kick is not None and not kick.triggered:
+            kick.succeed()
+
+    # ----------------------------------------------------------------------------------
+    # the controller
+    # ----------------------------------------------------------------------------------
+    def timing(self) -> BscTiming:
+        """The wire timing the registers and the variant give now."""
+        variant = self.soc.variant
+        del_value = self._values["DEL"]
+        tout = self._values["CLKT"] & 0xFFFF
+        return BscTiming(
+            core_clock_hz=variant.core_clock_hz,
+            cdiv=effective_cdiv(self._values["DIV"] & 0xFFFF),
+            fedl=del_value >> 16 & 0xFFFF,
+            redl=del_value & 0xFFFF,
+            stretch_bug=variant.i2c_stretch_bug,
+            clkt_tout=tout if variant.i2c_clkt_functional else 0,
+        )
+
+    def nets(self) -> tuple[list[Net], list[Net]]:
+        gpio = self.soc.gpio
+        return gpio.signal_nets(self.sda_signal), gpio.signal_nets(self.scl_signal)
+
+    def slaves(self) -> list[I2cSlave]:
+        """The slave front ends of the targets attached to this controller's pins."""
+        sda, scl = self.nets()
+        if not sda or not scl:
+            return []
+        hub = hub_for(self.world)
+        out: list[I2cSlave] = []
+        for att in self.soc.attachments.find("i2c", sda=sda, scl=scl):
+            device = att.device
+            if not isinstance(device, I2cTarget):
+                raise ConfigurationError(
+                    f"{att!r} is attached as I2C but {type(device).__name__} is not an I2cTarget"
+                )
+            out.append(hub.slave_for(device, att.nets["sda"], att.nets["scl"]))
+        return out
+
+    def _pin_level(self, nets: list[Net]) -> bool:
+        if self.level != "auto":
+            return self.level == "pin"
+        for net in nets:
+            for other in net.node.nets:
+                for w in getattr(other, "_watchers", ()):
+                    if isinstance(getattr(w, "__self__", None), (VcdRecorder, EdgeQueue)):
+                        return True
+        return False
+
+    def _make_wire(self, timing: BscTiming) -> BscWire:
+        sda, scl = self.nets()
+        slaves = self.slaves()
+        if sda and scl and self._pin_level(sda + scl):
+            gpio = self.soc.gpio
+            lines = NetLines(
+                self.world,
+                sda[0],
+                scl[0],
+                lambda d: gpio.drive_signal(self.sda_signal, self.owner, d),
+                lambda d: gpio.drive_signal(self.scl_signal, self.owner, d),
+            )
+            self.last_level = "pin"
+            return PinWire(timing, lines)
+        self.last_level = "transaction"
+        return TransactionWire(
+            timing, self.world, slaves, sda[0] if sda else None, scl[0] if scl else None, self.owner
+        )
+
+    def _latch(self) -> _Xfer:
+        c = self._c()
+        return _Xfer(self._values["A"] & 0x7F, bool(c & C_READ), self._dlen_written)
+
+    def _begin(self) -> None:
+        """C.ST with no transfer active: TA now, the controller process at once."""
+        timing = self.timing()  # raises on a DEL the model refuses, before anything starts
+        self._ta = True
+        self._done = False
+        self._abort = False
+        self._pending_st = False
+        x = self._latch()
+        self._xfer = x
+        self._proc = self.world.process(self._controller(x, timing))
+
+    def _controller(self, x: _Xfer, timing: BscTiming) -> Any:
+        wire = self._make_wire(timing)
+        self._wire = wire
+        try:
+            yield from self._run_transfer(wire, x)
+        except simpy.Interrupt:
+            self._abandon()
+        except BusHung:
+            # SCL is held low for good and CLKT is off: TA stays until CLEAR or I2CEN=0
+            yield from self._hang()
+        finally:
+            if self._wire is wire:
+                wire.finish()
+                self._wire = None
+
+    def _hang(self) -> Any:
+        while not self._abort:
+            self._kick = self.world.event()
+            yield self._kick
+        self._abandon()
+
+    def _abandon(self) -> None:
+        """An aborted transfer that could not finish on the wire: the controller goes idle."""
+        self._settle()
+        self._timeline.clear()
+        self._planned_push = 0
+        self._planned_pop = 0
+        self._ta = False
+        self._xfer = None
+        self._update_irq()
+
+    def _wait_until(self, t: int) -> Any:
+        now = self.world.now_ns
+        if t > now:
+            yield self.world.timeout(t - now)
+        self._settle()
+        self._update_irq()
+
+    def _wait_kick(self, until: Callable[[], bool]) -> Any:
+        while not until():
+            self._kick = self.world.event()
+            yield self._kick
+            self._kick = None
+            self._settle()
+
+    def _run_transfer(self, wire: BscWire, x: _Xfer) -> Any:
+        t0 = self.world.now_ns
+        out: ByteOutcome = yield from wire.start(t0, x.address << 1 | int(x.read))
+        while True:
+            if out.clkt_bit is not None or not out.ack:
+                break
+            if x.started == x.dlen:
+                # this message is complete: repeated START if one is queued by then
+                yield from self._wait_until(wire.cursor)
+                if self._pending_st and not self._abort:
+                    self._pending_st = False
+                    nx = self._latch()
+                    yield from self._wait_for_sr(x, nx)
+                    x = nx
+                    out = yield from wire.repeated_start(x.address << 1 | int(x.read))
+                    continue
+                break
+            if self._abort:
+                if x.read and x.started and out.ack:
+                    out = yield from wire.read(False)
+                    x.started += 1
+                    self._plan_read_end(x, out)
+                break
+            out = yield from self._next_byte(wire, x)
+        if out.clkt_bit is not None:
+            self._end_clkt(x, out)
+            yield from self._wait_until(out.t_end)
+            return
+        if not out.ack and not (x.read and x.started):
+            # the address, or a byte written, was not acknowledged: ERR, then STOP
+            phase = "address" if x.started == 0 else f"data byte {x.started}"
+            self.last_error = _ErrorInfo("nack", x.address, phase, out.t_end)
+            self._at(out.t_end, self._set_err)
+        t_stop, ok = yield from wire.stop()
+        if not ok:
+            self._end_clkt(x, ByteOutcome(0, False, t_stop, t_stop, clkt_bit=-1))
+            yield from self._wait_until(t_stop)
+            return
+        self._at(t_stop, self._finish)
+        yield from self._wait_until(t_stop)
+
+    def _wait_for_sr(self, x: _Xfer, nx: _Xfer) -> Any:
+        """The new transfer's settled byte counters start from zero."""
+        self._at(self.world.now_ns, lambda: self._switch(nx))
+        return
+        yield  # pragma: no cover
+
+    def _switch(self, nx: _Xfer) -> None:
+        self._xfer = nx
+
+    def _next_byte(self, wire: BscWire, x: _Xfer) -> Any:
+        if x.read:
+            # room in the FIFO for this byte once it arrives, counting bytes still in flight
+            if len(self._fifo) + self._planned_push >= FIFO_DEPTH:
+                yield from self._wait_until(wire.cursor)
+                yield from self._wait_kick(
+                    lambda: len(self._fifo) + self._planned_push < FIFO_DEPTH or self._abort
+                )
+                if self._abort:
+                    return ByteOutcome(0, True, wire.cursor, wire.cursor)
+                wire.resume_at(self.world.now_ns)
+            ack = x.started + 1 < x.dlen
+            out: ByteOutcome = yield from wire.read(ack)
+            x.started += 1
+            self._plan_read_end(x, out)
+            if self._c() & C_INTR and len(self._fifo) + self._planned_push >= RXR_FROM:
+                yield from self._wait_until(out.t_end)
+        else:
+            if len(self._fifo) <= self._planned_pop:
+                yield from self._wait_until(wire.cursor)
+                yield from self._wait_kick(
+                    lambda: len(self._fifo) > self._planned_pop or self._abort
+                )
+                if self._abort:
+                    return ByteOutcome(0, True, wire.cursor, wire.cursor)
+                wire.resume_at(self.world.now_ns)
+            value = self._fifo[self._planned_pop]
+            self._planned_pop += 1
+            out = yield from wire.write(value)
+            x.started += 1
+            self._at(out.t_start, self._pop_tx)
+            self._at(out.t_end, functools.partial(self._write_end, x, out))
+            left = len(self._fifo) - self._planned_pop
+            if self._c() & C_INTT and left < TXW_BELOW and self._needed_after(x) > left:
+                yield from self._wait_until(out.t_start)  # TXW rises as this byte leaves
+        if self._irq_handler is None and self.world.now_ns < wire.cursor:
+            # no driver in the loop: keep at most one byte ahead of the clock, so a
+            # register access or CLEAR between bytes acts on the byte it should
+            yield from self._wait_until(wire.cursor)
+        return out
+
+    # -- timeline actions ---------------------------------------------------------------
+    def _plan_read_end(self, x: _Xfer, out: ByteOutcome) -> None:
+        self._planned_push += 1
+        value = self._read_fault(x, out.value)
+        self._at(out.t_end, lambda: self._read_end(x, value))
+
+    def _read_fault(self, x: _Xfer, value: int) -> int:
+        for s in self.slaves():
+            for fault in s.faults:
+                corrupt_read = getattr(fault, "corrupt_read", None)
+                if corrupt_read is not None:
+                    value = corrupt_read(s, x.address, x.started, value, self.world.now_ns)
+        return value
+
+    def _read_end(self, x: _Xfer, value: int) -> None:
+        self._planned_push -= 1
+        if len(self._fifo) < FIFO_DEPTH:
+            self._fifo.append(value)
+        x.done += 1
+        self._transferred += 1
+
+    def _pop_tx(self) -> None:
+        if self._fifo and self._planned_pop:
+            self._fifo.popleft()
+            self._planned_pop -= 1
+
+    def _write_end(self, x: _Xfer, out: ByteOutcome) -> None:
+        x.done += 1
+        if out.ack:
+            self._transferred += 1
+
+    def _set_err(self) -> None:
+        self._err = True
+
+    def _end_clkt(self, x: _Xfer, out: ByteOutcome) -> None:
+        bit = out.clkt_bit
+        reading = x.read and x.started > 0  # the byte being clocked is a read byte
+        if bit is None or bit < 0:
+            phase = "repeated START or STOP"
+        elif bit == 8:
+            phase = (StretchPhase.READ_PRE_ACK if reading else StretchPhase.WRITE_PRE_ACK).value
+        elif bit == 0 and x.started == 0:
+            phase = "address"
+        elif bit == 0:
+            after_read = reading and x.started > 1
+            phase = (
+                StretchPhase.READ_POST_ACK if after_read else StretchPhase.WRITE_POST_ACK
+            ).value
+        else:
+            phase = f"{StretchPhase.MID_BYTE.value} (bit {bit})"
+        self.last_error = _ErrorInfo("clkt", x.address, phase, out.t_end)
+
+        def fire() -> None:
+            self._clkt = True
+            self._finish()
+
+        self._at(out.t_end, fire)
+
+    def _finish(self) -> None:
+        self._ta = False
+        self._done = True
+        self._timeline_done()
+
+    def _timeline_done(self) -> None:
+        self._planned_pop = min(self._planned_pop, len(self._fifo))
+
+    # ----------------------------------------------------------------------------------
+    # The Linux i2c-bcm2835 driver, as the driver's entry points
+    # ----------------------------------------------------------------------------------
+    _transferred = 0
+
+    def _probe(self) -> None:
+        """What bcm2835_i2c_probe leaves in the registers: the default rate, CLKT 0, C 0."""
+        if self._probed:
+            return
+        self._probed = True
+        self.set_bus_speed(LINUX_DEFAULT_BUS_HZ)
+        self.write("CLKT", 0)
+        self.write("C", 0)
+
+    def set_bus_speed(self, hz: int) -> None:
+        """clk_bcm2835_i2c_set_rate: DIV and DEL for ``hz`` (soc-facts §2)."""
+        div = linux_divider(self.soc.variant.core_clock_hz, hz)
+        self._probed = True
+        self.write("DIV", div.cdiv)
+        self.write("DEL", div.del_value)
+
+    def bus_speed_hz(self) -> int:
+        """clk_bcm2835_i2c_recalc_rate: DIV_ROUND_UP(core, DIV)."""
+        div = effective_cdiv(self._values["DIV"] & 0xFFFF)
+        return -(-self.soc.variant.core_clock_hz // div)
+
+    def transfer(self, msgs: Sequence[I2cMessage]) -> list[bytes]:
+        """bcm2835_i2c_xfer: run ``msgs`` (repeated STARTs between them, STOP at the end).
+
+        Returns the data of the read messages, in order. Raises `BusError` as Linux
+        fails the call: ``nack`` (EREMOTEIO), ``clkt`` (EIO), ``timeout`` (ETIMEDOUT),
+        ``length`` (EIO), ``unsupported`` (EOPNOTSUPP), ``not_routed``.
+        """
+        msgs = check_messages(msgs)
+        bus = self.name
+        for i, m in enumerate(msgs[:-1]):
+            if m.read:
+                raise BusError(
+                    f"message {i} is a read but not the last: i2c-bcm2835 supports one read "
+                    "message and it has to be last",
+                    bus=bus,
+                    kind="unsupported",
+                    address=m.address,
+                    errno_name="EOPNOTSUPP",
+                    time_ns=self.world.now_ns,
+                )
+        sda, scl = self.nets()
+        for signal, nets in ((self.sda_signal, sda), (self.scl_signal, scl)):
+            if not nets:
+                self.soc.gpio.signal_level(signal)  # raises BusError(kind="not_routed")
+        self._probe()
+        call = _Call(msgs, num_msgs=len(msgs), results=[bytearray() for m in msgs if m.read])
+        call.done = self.world.event()
+        self._call = call
+        self._transferred = 0
+        self.last_error = None
+        self._irq_handler = self._isr
+        try:
+            self._start_transfer(call)
+            try:
+                self.world.run_until(call.done, limit_ns=self.adapter_timeout_ns)
+            except TimeoutError:
+                self.write("C", C_CLEAR)
+                self._raise(call, "timeout", "ETIMEDOUT", "the transfer timed out")
+        finally:
+            self._irq_handler = None
+        if call.msg_err:
+            if call.msg_err & S_ERR:
+                self._raise(call, "nack", "EREMOTEIO", "no ACK")
+            if call.msg_err & S_CLKT:
+                self._raise(call, "clkt", "EIO", "clock-stretch timeout (S.CLKT)")
+            self._raise(call, "length", "EIO", "length error (bytes left in the FIFO or buffer)")
+        return [bytes(b) for b in call.results]
+
+    def _raise(self, call: _Call, kind: str, errno: str, what: str) -> None:
+        info = self.last_error
+        m = call.msgs[min(call.curr, len(call.msgs) - 1)]
+        address = info.address if info is not None else m.address
+        phase = info.phase if info is not None and info.kind == kind else None
+        if kind == "timeout" and phase is None:
+            phase = "read" if m.read else "write"
+        raise BusError(
+            what,
+            bus=self.name,
+            kind=kind,
+            address=address,
+            phase=phase,
+            transferred=self._transferred,
+            errno_name=errno,
+            time_ns=self.world.now_ns,
+        )
+
+    def _start_transfer(self, call: _Call) -> None:
+        """bcm2835_i2c_start_transfer."""
+        if not call.num_msgs:
+            return
+        m = call.msgs[call.curr]
+        last = call.num_msgs == 1
+        call.num_msgs -= 1
+        call.buf = bytearray(m.data) if not m.read else call.results[0]
+        call.buf_pos = 0
+        call.buf_remaining = m.length
+        c = C_ST | C_I2CEN
+        c |= (C_READ | C_INTR) if m.read else C_INTT
+        if last:
+            c |= C_INTD
+        self.write("A", m.address)
+        self.write("DLEN", m.length)
+        self.write("C", c)
+
+    def _fill_txfifo(self, call: _Call) -> None:
+        while call.buf_remaining:
+            if not self.read("S") & S_TXD:
+                break
+            self.write("FIFO", call.buf[call.buf_pos])
+            call.buf_pos += 1
+            call.buf_remaining -= 1
+
+    def _drain_rxfifo(self, call: _Call) -> None:
+        while call.buf_remaining:
+            if not self.read("S") & S_RXD:
+                break
+            call.buf.append(self.read("FIFO"))
+            call.buf_remaining -= 1
+
+    def _isr(self) -> None:
+        """bcm2835_i2c_isr."""
+        call = self._call
+        val = self.read("S")
+        err = val & (S_CLKT | S_ERR)
+        if err:
+            call.msg_err = err
+            self._complete(call)
+            return
+        if val & S_DONE:
+            if call.msgs[call.curr].read:
+                self._drain_rxfifo(call)
+                val = self.read("S")
+            call.msg_err = S_LEN if (val & S_RXD or call.buf_remaining) else 0
+            self._complete(call)
+            return
+        if val & S_TXW:
+            if not call.buf_remaining:
+                call.msg_err = val | S_LEN
+                self._complete(call)
+                return
+            self._fill_txfifo(call)
+            if call.num_msgs and not call.buf_remaining:
+                call.curr += 1
+                self._start_transfer(call)
+            return
+        if val & S_RXR:
+            if not call.buf_remaining:
+                call.msg_err = val | S_LEN
+                self._complete(call)
+                return
+            self._drain_rxfifo(call)
+
+    def _complete(self, call: _Call) -> None:
+        self.write("C", C_CLEAR)
+        self.write("S", S_CLKT | S_ERR | S_DONE)
+        if call.done is not None and not call.done.triggered:
+            call.done.succeed()
+        self._irq_handler = None
+
+    _call: _Call
+
+
+def bsc_block(soc: Soc, name: str) -> BscBlock:
+    """The `soc.block_list` factory."""
+    return BscBlock(soc, name)
