@@ -251,3 +251,23 @@ def test_net_drive_helpers(board: Board) -> None:
     """docs/emulator-api.md: board.net(name) is the circuit's net; drives go straight to it."""
     board.net("J8-29").drive("test", Drive.push_pull(True))
     assert board.gpio.level(6) is True  # GPIO5-GPIO6 jig loop
+
+
+def test_rev1_board_pull_ups_follow_p1_03_05() -> None:
+    """Seed: the 1K8 pull-ups are on P1-03/P1-05, which carry GPIO0/1 on revision 1 (not GPIO2/3)."""
+    board = Board.from_profile("rpi-b-rev1")
+    for line in (0, 1, 2, 3):
+        board.gpio.set_pull(line, "down")
+    assert board.net("P1-03").level is True
+    assert board.net("P1-05").level is True
+    assert board.gpio.level(2) is False
+    assert board.gpio.level(3) is False
+    assert board.gpio.signal(0) == "SDA0"  # i2c0 on P1 (dtparam=i2c_vc=on)
+
+
+def test_gpio_lines_cover_headers_buses_and_devices() -> None:
+    """The lines a board brings out: header GPIOs, bus pins off the header (CM4IO GPIO44/45)."""
+    assert Board.from_profile("cm4-io").profile.gpio_lines == (*range(28), 44, 45)
+    rev2 = Board.from_profile("rpi-b-rev2").profile.gpio_lines
+    assert {28, 29, 30, 31, 16} <= set(rev2)
+    assert 0 not in rev2
