@@ -9,7 +9,7 @@ after boot. Everything a test or the driver does to the board goes through here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -291,8 +291,15 @@ class Board:
         if fault.at_ns <= self.now_ns:
             self._start(fault)
         else:
-            self.world.call_at(fault.at_ns, lambda: self._start(fault))
+            self._at(fault.at_ns, lambda: self._start(fault))
         return fault
+
+    def _at(self, time_ns: int, action: Callable[[], None]) -> None:
+        """Run ``action`` at ``time_ns`` from a timer's callback, not a process: an exception
+        it raises (an ElectricalFault) reaches whoever runs the simulation as it is, where a
+        failed SimPy process would be re-raised as ``type(e)(*e.args)``."""
+        timer = self.world.env.timeout(max(0, time_ns - self.now_ns))
+        timer.callbacks.append(lambda _event: action())
 
     def _start(self, fault: Fault) -> None:
         if fault not in self.faults:
@@ -304,7 +311,7 @@ class Board:
             raise
         fault.active = True
         if fault.duration_ns is not None:
-            self.world.call_at(self.now_ns + fault.duration_ns, lambda: self.clear_fault(fault))
+            self._at(self.now_ns + fault.duration_ns, lambda: self.clear_fault(fault))
 
     def clear_fault(self, fault: Fault) -> None:
         """End a fault now (it will not start if it has not yet)."""

@@ -161,3 +161,15 @@ def test_bus_modules_can_define_their_own_faults(board: Board) -> None:
     board.inject(Glitch(at_ns=50, duration_ns=25))
     board.run_for(200)
     assert seen == [("apply", 50), ("clear", 75)]
+
+
+def test_an_electrical_fault_at_a_scheduled_time_reaches_the_runner_as_is(board: Board) -> None:
+    """DESIGN: ElectricalFault carries the net, the drivers and the time, also when a scheduled
+    fault causes it while simulated time runs."""
+    board.gpio.set_function(24, "output")  # drives low
+    board.inject(StuckNet(pin="GPIO24", level=True, at_ns=500))
+    with pytest.raises(ElectricalFault) as info:
+        board.run_for(1_000)
+    assert info.value.net == "GPIO24"
+    assert info.value.time_ns == 500
+    assert any("gpio.GPIO24" in d for d in info.value.drivers)
