@@ -396,6 +396,20 @@ class GpioBlock(RegisterBlock):
 
         return read
 
+    # bus access by name without the map lookup: the driver's GPIO path (set, read) is hot
+    def read(self, key: str | int) -> int:
+        hook = self._read_hooks.get(key) if isinstance(key, str) else None
+        if hook is not None:
+            return hook()
+        return super().read(key)
+
+    def write(self, key: str | int, value: int) -> None:
+        hook = self._write_hooks.get(key) if isinstance(key, str) else None
+        if hook is not None and 0 <= value <= 0xFFFF_FFFF:
+            hook(value)
+            return
+        super().write(key, value)
+
     def peek(self, name: str) -> int:
         """The register's value without side effects (computed registers included)."""
         reg = self.MAP.get(name, self.name)
