@@ -29,7 +29,7 @@ from ..world.clock import World
 from ..world.edges import Edge
 from ..world.net import V_IH, V_IL, Drive, DriveKind, Net
 from .i2c_slave import I2cSlave, SlaveState, hub_for, stretch_free
-from .i2c_timing import BscSequencer, BscTiming, ByteOutcome, WaitRise
+from .i2c_timing import NS_PER_S, BscSequencer, BscTiming, ByteOutcome, WaitRise
 
 _T = TypeVar("_T")
 SimGen = Generator[simpy.Event, Any, Any]
@@ -44,6 +44,41 @@ def _return(value: Any) -> SimGen:
     """A SimPy-compatible generator that returns ``value`` without waiting."""
     return value
     yield  # pragma: no cover
+
+
+class ByteRun:
+    """Consecutive data bytes of one message as the master clocked them.
+
+    ``values`` went out (write) or were sampled (read); ``acks`` are the ACK bits
+    (the slave's for a write, the master's own for a read); ``starts``/``ends`` the
+    falling edges that open and close each byte's nine clocks. A run stops early
+    after a NACKed write or a clock-stretch timeout (``clkt_bit``: the bit, 0-8,
+    whose SCL never came back in time; its ``ends`` entry is when CLKT fired).
+    """
+
+    __slots__ = ("acks", "clkt_bit", "ends", "starts", "values")
+
+    def __init__(self) -> None:
+        self.values: list[int] = []
+        self.acks: list[bool] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.clkt_bit: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def add(self, out: ByteOutcome) -> None:
+        self.values.append(out.value)
+        self.acks.append(out.ack)
+        self.starts.append(out.t_start)
+        self.ends.append(out.t_end)
+        self.clkt_bit = out.clkt_bit
+
+    @property
+    def stopped(self) -> bool:
+        """The run ended the message early: a CLKT, or a write the slave did not ACK."""
+        return self.clkt_bit is not None
 
 
 # ------------------------------------------------------------------------------------
@@ -383,6 +418,26 @@ class BscWire:
     def stop(self) -> SimGen:
         raise NotImplementedError
 
+    def writes(self, values: Sequence[int]) -> SimGen:
+        """Write ``values``; stops after a NACK or a CLKT. Returns a `ByteRun`."""
+        run = ByteRun()
+        for v in values:
+            out: ByteOutcome = yield from self.write(v)
+            run.add(out)
+            if out.clkt_bit is not None or not out.ack:
+                break
+        return run
+
+    def reads(self, n: int, nack_last: bool) -> SimGen:
+        """Read ``n`` bytes, ACKing each but (with ``nack_last``) the last. Returns a `ByteRun`."""
+        run = ByteRun()
+        for i in range(n):
+            out: ByteOutcome = yield from self.read(not (nack_last and i == n - 1))
+            run.add(out)
+            if out.clkt_bit is not None:
+                break
+        return run
+
     def resume_at(self, t: int) -> None:
         self.seq.resume_at(t)
 
@@ -523,15 +578,29 @@ class TransactionWire(BscWire):
 
     def write(self, value: int) -> SimGen:
         if self.fast is not None:
-            return self.fast.write(value)
+            run = self.fast.writes((value,))
+            return ByteOutcome(value, run.acks[0], run.starts[0], run.ends[0])
         return self._run(self.seq.write_byte(self._slow(), value))
         yield  # pragma: no cover
 
     def read(self, ack: bool) -> SimGen:
         if self.fast is not None:
-            return self.fast.read(ack)
+            run = self.fast.reads(1, not ack)
+            return ByteOutcome(run.values[0], ack, run.starts[0], run.ends[0])
         return self._run(self.seq.read_byte(self._slow(), ack))
         yield  # pragma: no cover
+
+    def reads(self, n: int, nack_last: bool) -> SimGen:
+        if self.fast is not None:
+            return self.fast.reads(n, nack_last)
+        run: ByteRun = yield from super().reads(n, nack_last)
+        return run
+
+    def writes(self, values: Sequence[int]) -> SimGen:
+        if self.fast is not None:
+            return self.fast.writes(values)
+        run: ByteRun = yield from super().writes(values)
+        return run
 
     def stop(self) -> SimGen:
         if self.fast is not None and self.fast.can_stop():
@@ -569,8 +638,9 @@ class FastBus:
         self.byte_ticks = 18 * h
         self.addressed: list[I2cSlave] = []  # start() called since the STOP
         self.active: list[I2cSlave] = []  # ACKed and still talking
+        self.tx: list[int] = []  # per active slave: the byte it has shifted out (read)
         self.read_mode = False
-        self.tx: dict[int, int] = {}  # id(slave) -> the byte it has shifted out
+        self.master_sda_low = False  # the master's ACK of the last read byte
         self.byte_index = 0
 
     @staticmethod
@@ -582,11 +652,14 @@ class FastBus:
         finally:
             target._bus_time_ns = None
 
-    def _advance(self) -> tuple[int, int]:
+    def _times(self, n: int) -> tuple[list[int], list[int]]:
+        """Start and end times of the next ``n`` bytes; the master moves past them."""
         seq = self.seq
-        k = seq.k
-        seq.k = k + self.byte_ticks
-        return seq.time(k), seq.time(k + self.byte_ticks)
+        k0, step = seq.k, self.byte_ticks
+        anchor, f = seq.anchor, seq.timing.core_clock_hz
+        edges = [anchor + (k0 + i * step) * NS_PER_S // f for i in range(n + 1)]
+        seq.k = k0 + n * step
+        return edges[:-1], edges[1:]
 
     def address(self, byte: int) -> ByteOutcome:
         seq = self.seq
@@ -602,44 +675,83 @@ class FastBus:
                     acked.append(s)
         self.active = acked
         self.read_mode = read
-        self.byte_index = 0
-        t_start, t_end = self._advance()
+        self.master_sda_low = False
+        self.byte_index = 1 if acked else 0
+        starts, ends = self._times(1)
         if read and acked:
-            self.byte_index = 1
-            self._load(t_end)
-        elif acked:
-            self.byte_index = 1
-        return ByteOutcome(byte, bool(acked), t_start, t_end)
+            self._load(ends[0])
+        return ByteOutcome(byte, bool(acked), starts[0], ends[0])
 
     def _load(self, t: int) -> None:
-        self.tx = {id(s): int(self._call(s, t, s.target.read_byte)) & 0xFF for s in self.active}
+        self.tx = [int(self._call(s, t, s.target.read_byte)) & 0xFF for s in self.active]
 
-    def write(self, value: int) -> ByteOutcome:
+    def writes(self, values: Sequence[int]) -> ByteRun:
         seq = self.seq
-        t_call = seq.time(seq.k + 16 * seq.timing.half)
-        self.active = [s for s in self.active if self._call(s, t_call, s.target.write_byte, value)]
-        t_start, t_end = self._advance()
-        self.byte_index += 1
-        return ByteOutcome(value, bool(self.active), t_start, t_end)
-
-    def read(self, ack: bool) -> ByteOutcome:
-        value = 0xFF
-        for s in self.active:
-            value &= self.tx[id(s)]
-        t_start, t_end = self._advance()
-        for s in self.active:
-            self._call(s, t_end, s.target.master_ack, ack)
-        if ack:
+        step = self.byte_ticks
+        call_offset = 16 * seq.timing.half
+        run = ByteRun()
+        for value in values:
+            t_call = seq.time(seq.k + call_offset)
+            self.active = [
+                s for s in self.active if self._call(s, t_call, s.target.write_byte, value)
+            ]
+            t_start = seq.time(seq.k)
+            seq.k += step
+            run.values.append(value)
+            run.acks.append(bool(self.active))
+            run.starts.append(t_start)
+            run.ends.append(seq.time(seq.k))
             self.byte_index += 1
-            self._load(t_end)
-        else:
-            self.active = []
-        return ByteOutcome(value, ack, t_start, t_end)
+            if not self.active:
+                break
+        return run
+
+    def reads(self, n: int, nack_last: bool) -> ByteRun:
+        starts, ends = self._times(n)
+        run = ByteRun()
+        run.starts = starts
+        run.ends = ends
+        values = run.values
+        acks = run.acks
+        last = n - 1
+        for i in range(n):
+            ack = not (nack_last and i == last)
+            active = self.active
+            t = ends[i]
+            if len(active) == 1:
+                s = active[0]
+                target = s.target
+                values.append(self.tx[0])
+                target._bus_time_ns = t
+                try:
+                    target.master_ack(ack)
+                    if ack:
+                        self.tx[0] = int(target.read_byte()) & 0xFF
+                finally:
+                    target._bus_time_ns = None
+            else:
+                value = 0xFF
+                for b in self.tx:
+                    value &= b
+                values.append(value)
+                for s in active:
+                    self._call(s, t, s.target.master_ack, ack)
+                if ack:
+                    self._load(t)
+            acks.append(ack)
+            if ack:
+                self.byte_index += 1
+            else:
+                self.active = []
+                self.tx = []
+        self.master_sda_low = bool(acks) and acks[-1]
+        return run
 
     def repeated_start(self) -> None:
         self.seq.k += 3 * self.seq.timing.half
         self.active = []
-        self.tx = {}
+        self.tx = []
+        self.master_sda_low = False
 
     def can_stop(self) -> bool:
         """A STOP is clean unless a slave is driving the first bit of a read byte."""
@@ -658,9 +770,10 @@ class FastBus:
     def hand_over(self, vbus: VirtualBus) -> None:
         """Give the slave machines the state the closed form kept (at a byte boundary).
 
-        The master holds SCL low and has let SDA go; a slave that is sending drives the
-        first bit of its byte.
+        The master holds SCL low (and SDA, after ACKing a read byte); a slave that is
+        sending drives the first bit of its byte.
         """
+        tx = dict(zip((id(s) for s in self.active), self.tx, strict=False))
         for s in self.slaves:
             s.scl_raw = False
             s._scl = False
@@ -673,15 +786,16 @@ class FastBus:
             if s in self.active:
                 if self.read_mode:
                     s.state = SlaveState.READ
-                    s.tx = self.tx[id(s)]
+                    s.tx = tx[id(s)]
                     s.sda_low = not s.tx & 0x80
                 else:
                     s.state = SlaveState.WRITE
             else:
                 s.state = SlaveState.IGNORE
         vbus.m_scl = True
+        vbus.m_sda = self.master_sda_low
         vbus.scl = False
         vbus.now = self.seq.position_ns
-        vbus.sda = not any(s.sda_low for s in self.slaves)
+        vbus.sda = not (self.master_sda_low or any(s.sda_low for s in self.slaves))
         for s in self.slaves:
             s.sda_raw = vbus.sda

@@ -44,7 +44,7 @@ from ..buses.i2c_master import I2cMessage, check_messages
 from ..buses.i2c_slave import I2cSlave, hub_for
 from ..buses.i2c_target import I2cTarget, StretchPhase
 from ..buses.i2c_timing import BscTiming, ByteOutcome, effective_cdiv, linux_divider
-from ..buses.i2c_wire import BscWire, BusHung, NetLines, PinWire, TransactionWire
+from ..buses.i2c_wire import BscWire, BusHung, ByteRun, NetLines, PinWire, TransactionWire
 from ..errors import BusError, ConfigurationError, RegisterError
 from ..vcd import VcdRecorder
 from ..world.clock import NS_PER_S, World
@@ -156,6 +156,23 @@ class _Xfer:
     planned_end: int = 0  # bytes whose end is planned
 
 
+@dataclass(slots=True)
+class _Event:
+    t: int
+    fn: Callable[[], None]
+
+
+@dataclass(slots=True)
+class _RunEntry:
+    """A `ByteRun` on the timeline: how far its bytes have started and ended by now."""
+
+    x: _Xfer
+    run: ByteRun
+    read: bool
+    started: int = 0
+    done: int = 0
+
+
 @dataclass
 class _ErrorInfo:
     kind: str
@@ -194,7 +211,8 @@ class BscBlock(RegisterBlock):
         transaction level; or force one."""
         self.adapter_timeout_ns = LINUX_ADAPTER_TIMEOUT_NS
         self._fifo: deque[int] = deque()
-        self._timeline: deque[tuple[int, Callable[[], None]]] = deque()
+        self._timeline: deque[_Event | _RunEntry] = deque()
+        self._wire_slaves: list[I2cSlave] = []
         self._xfer: _Xfer | None = None
         self._wire: BscWire | None = None
         self._proc: simpy.Process | None = None
@@ -412,28 +430,62 @@ class BscBlock(RegisterBlock):
             self._in_irq = False
 
     # ----------------------------------------------------------------------------------
-    # the timeline: byte events computed ahead, applied as time passes
+    # the timeline: bytes computed ahead, applied as time passes
     # ----------------------------------------------------------------------------------
     def _at(self, t: int, fn: Callable[[], None]) -> None:
+        """Do ``fn`` at ``t`` (now, if that has passed and nothing is queued before it)."""
         tl = self._timeline
-        if not tl:
-            if t <= self.world.now_ns:
-                fn()
-            else:
-                tl.append((t, fn))
-        elif t >= tl[-1][0]:
-            tl.append((t, fn))
+        if not tl and t <= self.world.now_ns:
+            fn()
         else:
-            i = len(tl)
-            while i and tl[i - 1][0] > t:
-                i -= 1
-            tl.insert(i, (t, fn))
+            tl.append(_Event(t, fn))
 
     def _settle(self) -> None:
-        now = self.world.now_ns
+        """Apply every byte start/end and status change whose time has come."""
         tl = self._timeline
-        while tl and tl[0][0] <= now:
-            tl.popleft()[1]()
+        if not tl:
+            return
+        now = self.world.now_ns
+        while tl:
+            item = tl[0]
+            if isinstance(item, _Event):
+                if item.t > now:
+                    return
+                tl.popleft()
+                item.fn()
+            else:
+                if not self._settle_run(item, now):
+                    return
+                tl.popleft()
+
+    def _settle_run(self, r: _RunEntry, now: int) -> bool:
+        """Advance a run to ``now``; True when all of it is in the past."""
+        run = r.run
+        n = len(run.values)
+        starts, ends = run.starts, run.ends
+        x = r.x
+        while r.done < n:
+            i = r.done
+            if r.started == i:
+                if starts[i] > now:
+                    return False
+                r.started += 1
+                if not r.read:
+                    self._planned_pop -= 1
+                    if self._fifo:
+                        self._fifo.popleft()
+            if ends[i] > now:
+                return False
+            r.done += 1
+            x.done += 1
+            if r.read:
+                self._planned_push -= 1
+                if len(self._fifo) < FIFO_DEPTH:
+                    self._fifo.append(run.values[i])
+                self._transferred += 1
+            elif run.acks[i]:
+                self._transferred += 1
+        return True
 
     def _clear_fifo(self) -> None:
         self._fifo.clear()
@@ -494,6 +546,7 @@ class BscBlock(RegisterBlock):
     def _make_wire(self, timing: BscTiming) -> BscWire:
         sda, scl = self.nets()
         slaves = self.slaves()
+        self._wire_slaves = slaves
         if sda and scl and self._pin_level(sda + scl):
             gpio = self.soc.gpio
             lines = NetLines(
@@ -573,70 +626,80 @@ class BscBlock(RegisterBlock):
     def _run_transfer(self, wire: BscWire, x: _Xfer) -> Any:
         t0 = self.world.now_ns
         out: ByteOutcome = yield from wire.start(t0, x.address << 1 | int(x.read))
-        while True:
-            if out.clkt_bit is not None or not out.ack:
-                break
+        ok = out.ack and out.clkt_bit is None
+        clkt_bit = out.clkt_bit
+        t_last = out.t_end
+        last_ack = out.ack
+        while ok:
             if x.started == x.dlen:
                 # this message is complete: repeated START if one is queued by then
                 yield from self._wait_until(wire.cursor)
                 if self._pending_st and not self._abort:
                     self._pending_st = False
-                    nx = self._latch()
-                    yield from self._wait_for_sr(x, nx)
-                    x = nx
+                    x = self._latch()
+                    self._at(self.world.now_ns, functools.partial(self._switch, x))
                     out = yield from wire.repeated_start(x.address << 1 | int(x.read))
+                    ok = out.ack and out.clkt_bit is None
+                    clkt_bit, t_last, last_ack = out.clkt_bit, out.t_end, out.ack
                     continue
                 break
             if self._abort:
-                if x.read and x.started and out.ack:
-                    out = yield from wire.read(False)
-                    x.started += 1
-                    self._plan_read_end(x, out)
+                if x.read and last_ack:
+                    # the slave is sending: NACK one more byte, then STOP
+                    run = yield from wire.reads(1, True)
+                    self._plan(x, run, True)
                 break
-            out = yield from self._next_byte(wire, x)
-        if out.clkt_bit is not None:
-            self._end_clkt(x, out)
-            yield from self._wait_until(out.t_end)
+            run = yield from self._next_run(wire, x)
+            if run is None:
+                continue  # stalled, then aborted
+            if run.values:
+                t_last = run.ends[-1]
+                last_ack = run.acks[-1]
+            clkt_bit = run.clkt_bit
+            if clkt_bit is not None or (not x.read and not last_ack):
+                ok = False
+        if clkt_bit is not None:
+            self._end_clkt(x, clkt_bit, t_last)
+            yield from self._wait_until(t_last)
             return
-        if not out.ack and not (x.read and x.started):
+        if not last_ack and not (x.read and x.started):
             # the address, or a byte written, was not acknowledged: ERR, then STOP
             phase = "address" if x.started == 0 else f"data byte {x.started}"
-            self.last_error = _ErrorInfo("nack", x.address, phase, out.t_end)
-            self._at(out.t_end, self._set_err)
-        t_stop, ok = yield from wire.stop()
-        if not ok:
-            self._end_clkt(x, ByteOutcome(0, False, t_stop, t_stop, clkt_bit=-1))
+            self.last_error = _ErrorInfo("nack", x.address, phase, t_last)
+            self._at(t_last, self._set_err)
+        t_stop, stopped = yield from wire.stop()
+        if not stopped:
+            self._end_clkt(x, -1, t_stop)
             yield from self._wait_until(t_stop)
             return
         self._at(t_stop, self._finish)
         yield from self._wait_until(t_stop)
 
-    def _wait_for_sr(self, x: _Xfer, nx: _Xfer) -> Any:
-        """The new transfer's settled byte counters start from zero."""
-        self._at(self.world.now_ns, lambda: self._switch(nx))
-        return
-        yield  # pragma: no cover
-
     def _switch(self, nx: _Xfer) -> None:
         self._xfer = nx
 
-    def _next_byte(self, wire: BscWire, x: _Xfer) -> Any:
+    def _next_run(self, wire: BscWire, x: _Xfer) -> Any:
+        """Clock the next bytes of ``x``: as many as the FIFO allows without waiting."""
+        driver = self._irq_handler is not None
+        left = x.dlen - x.started
         if x.read:
-            # room in the FIFO for this byte once it arrives, counting bytes still in flight
+            # room in the FIFO for the bytes once they arrive, counting those in flight
             if len(self._fifo) + self._planned_push >= FIFO_DEPTH:
                 yield from self._wait_until(wire.cursor)
                 yield from self._wait_kick(
                     lambda: len(self._fifo) + self._planned_push < FIFO_DEPTH or self._abort
                 )
                 if self._abort:
-                    return ByteOutcome(0, True, wire.cursor, wire.cursor)
+                    return None
                 wire.resume_at(self.world.now_ns)
-            ack = x.started + 1 < x.dlen
-            out: ByteOutcome = yield from wire.read(ack)
-            x.started += 1
-            self._plan_read_end(x, out)
-            if self._c() & C_INTR and len(self._fifo) + self._planned_push >= RXR_FROM:
-                yield from self._wait_until(out.t_end)
+            count = len(self._fifo) + self._planned_push
+            n = min(left, FIFO_DEPTH - count) if driver else 1
+            run: ByteRun = yield from wire.reads(n, x.started + n == x.dlen)
+            self._plan(x, run, True)
+            if self._c() & C_INTR and run.values:
+                i = min(max(RXR_FROM - count - 1, 0), len(run.values) - 1)
+                if count + i + 1 >= RXR_FROM:
+                    yield from self._wait_until(run.ends[i])  # RXR rises with that byte
         else:
             if len(self._fifo) <= self._planned_pop:
                 yield from self._wait_until(wire.cursor)
@@ -644,61 +707,61 @@ class BscBlock(RegisterBlock):
                     lambda: len(self._fifo) > self._planned_pop or self._abort
                 )
                 if self._abort:
-                    return ByteOutcome(0, True, wire.cursor, wire.cursor)
+                    return None
                 wire.resume_at(self.world.now_ns)
-            value = self._fifo[self._planned_pop]
-            self._planned_pop += 1
-            out = yield from wire.write(value)
-            x.started += 1
-            self._at(out.t_start, self._pop_tx)
-            self._at(out.t_end, functools.partial(self._write_end, x, out))
-            left = len(self._fifo) - self._planned_pop
-            if self._c() & C_INTT and left < TXW_BELOW and self._needed_after(x) > left:
-                yield from self._wait_until(out.t_start)  # TXW rises as this byte leaves
-        if self._irq_handler is None and self.world.now_ns < wire.cursor:
-            # no driver in the loop: keep at most one byte ahead of the clock, so a
+            avail = len(self._fifo) - self._planned_pop
+            n = min(left, avail) if driver else 1
+            first = self._planned_pop
+            fifo = self._fifo
+            values = [fifo[first + j] for j in range(n)]
+            run = yield from wire.writes(values)
+            need = self._needed_after(x)
+            self._plan(x, run, False)
+            if self._c() & C_INTT and run.values:
+                # TXW rises when a byte leaves the FIFO under 1/4 full with data still needed
+                for i in range(len(run.values)):
+                    remaining = avail - i - 1
+                    if remaining < TXW_BELOW and need - i - 1 > remaining:
+                        yield from self._wait_until(run.starts[i])
+                        break
+        if not driver and self.world.now_ns < wire.cursor:
+            # no driver in the loop: keep one byte ahead of the clock at most, so a
             # register access or CLEAR between bytes acts on the byte it should
             yield from self._wait_until(wire.cursor)
-        return out
+        return run
 
-    # -- timeline actions ---------------------------------------------------------------
-    def _plan_read_end(self, x: _Xfer, out: ByteOutcome) -> None:
-        self._planned_push += 1
-        value = self._read_fault(x, out.value)
-        self._at(out.t_end, lambda: self._read_end(x, value))
+    def _plan(self, x: _Xfer, run: ByteRun, read: bool) -> None:
+        n = len(run.values)
+        if not n:
+            return
+        x.started += n
+        if read:
+            self._planned_push += n
+            faulty = [s for s in self._wire_slaves if s.faults]
+            if faulty:
+                first = x.started - n + 1
+                for i in range(n):
+                    run.values[i] = self._read_fault(faulty, x.address, first + i, run.values[i])
+        else:
+            self._planned_pop += n
+        self._timeline.append(_RunEntry(x, run, read))
+        self._settle()
 
-    def _read_fault(self, x: _Xfer, value: int) -> int:
-        for s in self.slaves():
+    def _read_fault(self, slaves: list[I2cSlave], address: int, index: int, value: int) -> int:
+        now = self.world.now_ns
+        for s in slaves:
             for fault in s.faults:
                 corrupt_read = getattr(fault, "corrupt_read", None)
                 if corrupt_read is not None:
-                    value = corrupt_read(s, x.address, x.started, value, self.world.now_ns)
+                    value = corrupt_read(s, address, index, value, now)
         return value
-
-    def _read_end(self, x: _Xfer, value: int) -> None:
-        self._planned_push -= 1
-        if len(self._fifo) < FIFO_DEPTH:
-            self._fifo.append(value)
-        x.done += 1
-        self._transferred += 1
-
-    def _pop_tx(self) -> None:
-        if self._fifo and self._planned_pop:
-            self._fifo.popleft()
-            self._planned_pop -= 1
-
-    def _write_end(self, x: _Xfer, out: ByteOutcome) -> None:
-        x.done += 1
-        if out.ack:
-            self._transferred += 1
 
     def _set_err(self) -> None:
         self._err = True
 
-    def _end_clkt(self, x: _Xfer, out: ByteOutcome) -> None:
-        bit = out.clkt_bit
+    def _end_clkt(self, x: _Xfer, bit: int, t: int) -> None:
         reading = x.read and x.started > 0  # the byte being clocked is a read byte
-        if bit is None or bit < 0:
+        if bit < 0:
             phase = "repeated START or STOP"
         elif bit == 8:
             phase = (StretchPhase.READ_PRE_ACK if reading else StretchPhase.WRITE_PRE_ACK).value
@@ -711,21 +774,17 @@ class BscBlock(RegisterBlock):
             ).value
         else:
             phase = f"{StretchPhase.MID_BYTE.value} (bit {bit})"
-        self.last_error = _ErrorInfo("clkt", x.address, phase, out.t_end)
+        self.last_error = _ErrorInfo("clkt", x.address, phase, t)
 
         def fire() -> None:
             self._clkt = True
             self._finish()
 
-        self._at(out.t_end, fire)
+        self._at(t, fire)
 
     def _finish(self) -> None:
         self._ta = False
         self._done = True
-        self._timeline_done()
-
-    def _timeline_done(self) -> None:
-        self._planned_pop = min(self._planned_pop, len(self._fifo))
 
     # ----------------------------------------------------------------------------------
     # The Linux i2c-bcm2835 driver, as the driver's entry points
@@ -838,19 +897,26 @@ class BscBlock(RegisterBlock):
         self.write("C", c)
 
     def _fill_txfifo(self, call: _Call) -> None:
-        while call.buf_remaining:
-            if not self.read("S") & S_TXD:
-                break
-            self.write("FIFO", call.buf[call.buf_pos])
-            call.buf_pos += 1
-            call.buf_remaining -= 1
+        """``while (remaining && S.TXD) writel(FIFO, *buf++)``, in one step."""
+        self._settle()
+        n = min(call.buf_remaining, FIFO_DEPTH - len(self._fifo))
+        if n > 0:
+            self._fifo.extend(call.buf[call.buf_pos : call.buf_pos + n])
+            call.buf_pos += n
+            call.buf_remaining -= n
+            self._kick_controller()
+            self._update_irq()
 
     def _drain_rxfifo(self, call: _Call) -> None:
-        while call.buf_remaining:
-            if not self.read("S") & S_RXD:
-                break
-            call.buf.append(self.read("FIFO"))
-            call.buf_remaining -= 1
+        """``while (remaining && S.RXD) *buf++ = readl(FIFO)``, in one step."""
+        self._settle()
+        n = min(call.buf_remaining, len(self._fifo) - self._planned_pop)
+        if n > 0:
+            fifo = self._fifo
+            call.buf.extend(fifo.popleft() for _ in range(n))
+            call.buf_remaining -= n
+            self._kick_controller()
+            self._update_irq()
 
     def _isr(self) -> None:
         """bcm2835_i2c_isr."""
