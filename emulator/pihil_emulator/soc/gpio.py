@@ -361,9 +361,9 @@ class GpioBlock(RegisterBlock):
             self._read_hooks[f"GPFSEL{i}"] = self._fsel_reader(i)
         for bank in (0, 1):
             shift = 32 * bank
-            self._write_hooks[f"GPSET{bank}"] = self._shifted(self._set_latch, shift)
-            self._write_hooks[f"GPCLR{bank}"] = self._shifted(self._clear_latch, shift)
-            self._read_hooks[f"GPLEV{bank}"] = self._bank_reader(lambda: self._level, shift)
+            self._write_hooks[f"GPSET{bank}"] = self._latch_writer(True, shift)
+            self._write_hooks[f"GPCLR{bank}"] = self._latch_writer(False, shift)
+            self._read_hooks[f"GPLEV{bank}"] = self._level_reader(shift)
             self._read_hooks[f"GPEDS{bank}"] = self._bank_reader(self._events_now, shift)
             self._write_hooks[f"GPEDS{bank}"] = self._shifted(self._clear_events, shift)
             for reg in ("REN", "FEN", "HEN", "LEN", "AREN", "AFEN"):
@@ -387,6 +387,20 @@ class GpioBlock(RegisterBlock):
             fn((value & mask) << shift)
 
         return write
+
+    def _latch_writer(self, level: bool, shift: int) -> Callable[[int], None]:
+        mask = self._bank_mask(shift)
+        change = self._change_latch
+
+        def write(value: int) -> None:
+            bits = (value & mask) << shift
+            change(bits & ~self._latch if level else bits & self._latch, level)
+
+        return write
+
+    def _level_reader(self, shift: int) -> Callable[[], int]:
+        mask = self._bank_mask(shift)
+        return lambda: (self._level >> shift) & mask
 
     def _bank_reader(self, source: Callable[[], int], shift: int) -> Callable[[], int]:
         mask = self._bank_mask(shift)
@@ -497,12 +511,6 @@ class GpioBlock(RegisterBlock):
                     net.drive(owner, drive)
 
     # GPSET / GPCLR --------------------------------------------------------------------
-    def _set_latch(self, bits: int) -> None:
-        self._change_latch(bits & ~self._latch, True)
-
-    def _clear_latch(self, bits: int) -> None:
-        self._change_latch(bits & self._latch, False)
-
     def _change_latch(self, changed: int, level: bool) -> None:
         if not changed:
             return
