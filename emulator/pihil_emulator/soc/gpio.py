@@ -21,6 +21,11 @@ What it models (soc-facts §3):
 
 Peripherals reach pins only through signals (`drive_signal`, `signal_level`,
 `signal_nets`), so routing follows GPFSEL as on the chip.
+
+Choices where the sources are silent: GPPUDCLK acts on a bit's 0→1 transition and
+the 150-cycle hold after it is not checked; HEN/LEN look at the pin unfiltered; a
+peripheral input routed to several pins reads the lowest-numbered one; enabling
+REN/FEN starts the sampler agreeing with the pin as it is.
 """
 
 from __future__ import annotations
