@@ -15,7 +15,7 @@ from .backends.base import I2cMessage
 from .board_info import I2cBusInfo
 from .collection import RepeatedCapabilityCollection
 from .errors import ConfigurationError, I2cNackError
-from .validate import data_bytes, integer
+from .validate import ByteData, data_bytes, integer
 
 if TYPE_CHECKING:
     from .session import Session
@@ -57,7 +57,7 @@ class I2cBus:
         value = integer(hz, f"{self.name}.frequency_hz", 1, 1_000_000)
         self._session.call(self._backend.i2c_set_frequency, self._info.number, value)
 
-    def write(self, address: int, data: bytes) -> None:
+    def write(self, address: int, data: ByteData) -> None:
         """Write ``data`` to the target at ``address`` (START, address+W, data, STOP)."""
         msg = I2cMessage.write(self._address(address), data_bytes(data, "write data", MAX_MESSAGE))
         self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))
@@ -67,14 +67,14 @@ class I2cBus:
         msg = I2cMessage.read_of(self._address(address), self._length(length))
         return self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))[0]
 
-    def write_read(self, address: int, data: bytes, length: int) -> bytes:
+    def write_read(self, address: int, data: ByteData, length: int) -> bytes:
         """Write ``data`` then, after a repeated start, read ``length`` bytes (a register read)."""
         a = self._address(address)
         msgs = (
             I2cMessage.write(a, data_bytes(data, "write_read data", MAX_MESSAGE)),
             I2cMessage.read_of(a, self._length(length)),
         )
-        return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)[1]
+        return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)[0]
 
     def transfer(self, messages: Sequence[I2cMessage]) -> list[bytes]:
         """Run several messages as one combined transfer; the data of each read message, in order.

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from .board_info import SpiBusInfo
 from .collection import RepeatedCapabilityCollection, Specifier
-from .validate import data_bytes, integer
+from .validate import ByteData, data_bytes, integer
 
 if TYPE_CHECKING:
     from .session import Session
@@ -63,7 +63,7 @@ class SpiDevice:
         v = integer(hz, f"{self._bus.name}.{self.name}.speed_hz", 1, MAX_SPEED_HZ)
         self._session.call(self._backend.spi_set_speed, self._bus.number, self._cs, v)
 
-    def transfer(self, data: bytes) -> bytes:
+    def transfer(self, data: ByteData) -> bytes:
         """Send ``data`` with this chip select asserted; return the bytes clocked in meanwhile."""
         tx = data_bytes(data, f"{self._bus.name}.{self.name}.transfer data", MAX_TRANSFER)
         return self._session.call(self._backend.spi_transfer, self._bus.number, self._cs, tx)

@@ -16,7 +16,7 @@ from .board_info import UartInfo
 from .collection import RepeatedCapabilityCollection
 from .enums import Parity
 from .errors import ConfigurationError, NotSupportedError
-from .validate import data_bytes, integer, member, seconds_to_ns
+from .validate import ByteData, data_bytes, integer, member, seconds_to_ns
 
 if TYPE_CHECKING:
     from .session import Session
@@ -122,7 +122,7 @@ class Uart:
         self._backend.uart_set_format(self._info.number, fmt)
 
     # -- data ------------------------------------------------------------------------------
-    def write(self, data: bytes) -> None:
+    def write(self, data: ByteData) -> None:
         """Send ``data``; returns once it is handed to the transmitter."""
         tx = data_bytes(data, f"{self.name}.write data", MAX_IO)
         self._session.call(self._backend.uart_write, self._info.number, tx)

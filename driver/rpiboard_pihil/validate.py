@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Sequence
 from typing import TypeVar
 
 from .errors import ConfigurationError
 
 E = TypeVar("E", bound=enum.Enum)
+
+ByteData = bytes | bytearray | memoryview | Sequence[int]
+"""What data arguments take: bytes-like, or a sequence of ints 0..255."""
 
 NS_PER_S = 1_000_000_000
 

@@ -44,6 +44,7 @@ from ..errors import (
     PihilError,
     ProfileError,
     RegisterAccessError,
+    ResourceBusyError,
     SelectorError,
 )
 from ..utility import ErrorQueryResult
@@ -89,6 +90,10 @@ GPPUD_WAIT_NS = 1_000
 
 def translate(exc: emu.EmulatorError) -> PihilError:
     """The driver exception for an emulator exception (the caller chains the original)."""
+    cause = exc.__cause__
+    if type(cause) is type(exc):
+        # SimPy re-raises a failed process's exception as a copy whose cause is the original
+        exc = cause
     if isinstance(exc, emu.ElectricalFault):
         return ElectricalFaultError(str(exc), net=exc.net, drivers=exc.drivers, time_ns=exc.time_ns)
     if isinstance(exc, emu.BusError):
@@ -181,7 +186,8 @@ def describe_board(profile: Any) -> BoardInfo:
             gpio=p.gpio,
             signal=f"GPIO{p.gpio}" if p.gpio is not None else (p.rail or "NC"),
         )
-        for p in profile.header_pins
+        for header in profile.headers.values()
+        for _, p in sorted(header.pins.items())
     )
     lines = tuple(profile.gpio_lines)
     aliases: dict[str, int] = {}
@@ -312,6 +318,15 @@ class SimulatedBackend:
         self._uart_counts: dict[int, dict[str, int]] = {}
         self._errors: list[ErrorQueryResult] = []
         profile = getattr(board, "profile", None)
+        self._claimed: dict[int, str] = {}
+        """Lines the kernel's drivers hold after boot (the profile's buses, config.txt overlays)."""
+        if profile is not None:
+            for line in profile.boot_functions:
+                self._claimed[line] = "config.txt (boot_functions)"
+            for b in profile.buses.values():
+                if b.enabled:
+                    for line in b.gpios.values():
+                        self._claimed[line] = b.name
         self._controllers: dict[tuple[str, int], str] = (
             {(b.kind, b.number): b.controller for b in profile.buses.values() if b.enabled}
             if profile is not None
@@ -348,7 +363,8 @@ class SimulatedBackend:
 
     @translated
     def delay_ns(self, duration_ns: int) -> None:
-        self._world.run_for(duration_ns)
+        if duration_ns:  # SimPy refuses to run until "now"
+            self._world.run_for(duration_ns)
 
     def device_errors(self) -> list[ErrorQueryResult]:
         if not self._errors and not self._uart_counts:
@@ -385,6 +401,17 @@ class SimulatedBackend:
         self._lines.clear()
 
     # -- GPIO registers ----------------------------------------------------------------------
+    def _free(self, line: int) -> None:
+        """Refuse a line a kernel driver holds, as the GPIO character device does (EBUSY)."""
+        holder = self._claimed.get(line)
+        if holder is not None:
+            raise ResourceBusyError(
+                f"GPIO{line} is in use by {holder!r}; when a kernel driver holds it (I2C, SPI, "
+                "UART, I2S...) it is routed to that peripheral: disable the overlay or dtparam "
+                "that claims it in config.txt (in simulation: the board profile's buses and "
+                "boot_functions) to use it as a GPIO"
+            )
+
     def _state(self, line: int) -> _Line:
         state = self._lines.get(line)
         if state is None:
@@ -466,6 +493,7 @@ class SimulatedBackend:
 
     @translated
     def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
+        self._free(line)
         state = self._state(line)
         if direction is Direction.INPUT:
             state.od_output = state.out = False
@@ -488,6 +516,8 @@ class SimulatedBackend:
             self._set_function(line, FSEL_OUTPUT)
 
     def gpio_read(self, line: int) -> bool:
+        if line in self._claimed:
+            self._free(line)
         try:
             return bool(self._gpio.read(GPLEV_REGS[line >> 5]) >> (line & 31) & 1)
         except emu.EmulatorError as exc:
@@ -497,6 +527,7 @@ class SimulatedBackend:
         try:
             state = self._lines.get(line)
             if state is None or not state.out:
+                self._free(line)
                 # the kernel refuses a value on a line it does not know as an output; a test may
                 # have made it one by a register write, so look at GPFSEL before refusing
                 if self._fsel(line) != FSEL_OUTPUT:
@@ -514,6 +545,7 @@ class SimulatedBackend:
 
     @translated
     def gpio_get_pull(self, line: int) -> Pull:
+        self._free(line)
         state = self._lines.get(line)
         if state is None or state.pull is None:
             raise NotSupportedError(
@@ -524,16 +556,19 @@ class SimulatedBackend:
 
     @translated
     def gpio_set_pull(self, line: int, pull: Pull) -> None:
+        self._free(line)
         self._write_pull(line, pull)
         self._state(line).pull = pull
 
     @translated
     def gpio_get_drive(self, line: int) -> Drive:
+        self._free(line)
         state = self._lines.get(line)
         return Drive.PUSH_PULL if state is None else state.drive
 
     @translated
     def gpio_set_drive(self, line: int, drive: Drive) -> None:
+        self._free(line)
         state = self._state(line)
         if drive is state.drive:
             return
@@ -564,6 +599,7 @@ class SimulatedBackend:
                 f"GPIO{line}: the kernel's debounce period is in whole microseconds; "
                 f"got {debounce_ns} ns"
             )
+        self._free(line)
         state = self._state(line)
         if state.queue is not None:
             state.queue.close()
@@ -807,9 +843,24 @@ class Simulation:
     def write_register(self, block: str, register: str, value: int) -> None:
         self._call(self._board.write_register, block, register, value)
 
-    def inject(self, fault: Any) -> None:
-        """Schedule a fault (a `pihil_emulator.faults.Fault`) in simulated time."""
-        self._call(self._board.inject, fault)
+    def detach(self, device: Any) -> None:
+        """Take a device model off the board's buses."""
+        self._call(self._board.detach, device)
+
+    def inject(self, fault: Any) -> Any:
+        """Schedule a fault (a `pihil_emulator.faults.Fault`) at ``fault.at_ns``, simulated time."""
+        from pihil_emulator.faults import Fault
+
+        if not isinstance(fault, Fault):
+            raise ConfigurationError(
+                f"inject() takes a pihil_emulator.faults.Fault (BrownOut, StuckNet, "
+                f"DroppedDevice, or a bus module's fault); got {fault!r}"
+            )
+        return self._call(self._board.inject, fault)
+
+    def clear_fault(self, fault: Any) -> None:
+        """End an injected fault now."""
+        self._call(self._board.clear_fault, fault)
 
     @contextmanager
     def _recording(self, path: str, nets: Sequence[str] | None) -> Iterator[Any]:
