@@ -162,3 +162,11 @@ def test_edge_queue_wait_advances_simulated_time_only(circuit: Circuit) -> None:
     assert circuit.world.now_ns == 5_000
     assert q.wait(timeout_ns=2_000) == []
     assert circuit.world.now_ns == 7_000
+
+
+def test_run_for_zero_is_a_no_op() -> None:
+    world = World()
+    world.run_for(0)
+    assert world.now_ns == 0
+    with pytest.raises(ValueError, match="negative"):
+        world.run_for(-1)

@@ -64,9 +64,15 @@ class World:
         return self.env.process(_later())
 
     def run_for(self, duration_ns: int) -> None:
-        """Advance simulated time by ``duration_ns``, running everything due meanwhile."""
+        """Advance simulated time by ``duration_ns``, running everything due before the end.
+
+        Events due exactly at the end time run on the next advance (SimPy's
+        ``run(until=t)`` rule); ``run_for(0)`` does nothing.
+        """
         if duration_ns < 0:
             raise ValueError(f"cannot run for a negative time, got {duration_ns} ns")
+        if duration_ns == 0:
+            return
         self.env.run(until=self.now_ns + int(duration_ns))
 
     def run_until(self, event: simpy.Event, limit_ns: int | None = None) -> Any:

@@ -101,6 +101,7 @@ class Drive:
 _PP_HIGH = Drive(DriveKind.PUSH_PULL, VDD_IO)
 _PP_LOW = Drive(DriveKind.PUSH_PULL, 0.0)
 _OD_LOW = Drive(DriveKind.OPEN_DRAIN, 0.0)
+_PULL = DriveKind.PULL
 
 Watcher = Callable[["Net", bool, int], None]
 """Called as ``watcher(net, level, time_ns)`` after the net's level changed."""
@@ -205,37 +206,45 @@ class Node:
         """Recompute voltage and level; raise `ElectricalFault` on a broken rule.
 
         Nothing is committed when a rule is broken, so the caller can roll back.
+        This is the hot path of every pin-level edge: keep it allocation-free.
         """
         volts, floating = self._solve()
-        if floating:
-            level = self.level
-        elif volts >= V_IH:
-            level = True
-        elif volts <= V_IL:
-            level = False
-        else:
-            level = self.level  # undefined region: the Schmitt trigger keeps the last level
+        level = self.level
+        if not floating:
+            if volts >= V_IH:
+                level = True
+            elif volts <= V_IL:
+                level = False
+            # in between: the Schmitt trigger keeps the last level
         self.volts = volts
         self.floating = floating
         if level != self.level:
             self.level = level
             now = self.circuit.world.now_ns
-            for net in tuple(self.nets):
-                net._notify(level, now)
+            nets = self.nets
+            if len(nets) == 1:
+                nets[0]._notify(level, now)
+            else:
+                for net in tuple(nets):
+                    net._notify(level, now)
 
     def _solve(self) -> tuple[float, bool]:
-        hard: list[tuple[str, Drive]] = []
+        lo: tuple[str, Drive] | None = None
+        hi: tuple[str, Drive] | None = None
         conductance = 0.0
         current = 0.0
-        for owner, d in self.all_drivers():
-            if d.kind is DriveKind.PULL:
-                conductance += 1.0 / d.ohms
-                current += d.volts / d.ohms
-            else:
-                hard.append((owner, d))
-        if hard:
-            lo = min(hard, key=lambda od: od[1].volts)
-            hi = max(hard, key=lambda od: od[1].volts)
+        for net in self.nets:
+            for owner, d in net._drivers.items():
+                if d.kind is _PULL:
+                    g = 1.0 / d.ohms
+                    conductance += g
+                    current += d.volts * g
+                else:
+                    if lo is None or d.volts < lo[1].volts:
+                        lo = (owner, d)
+                    if hi is None or d.volts > hi[1].volts:
+                        hi = (owner, d)
+        if hi is not None and lo is not None:
             if hi[1].volts - lo[1].volts > _SAME_VOLTS:
                 raise self._fault(self._contention_message(lo, hi), [lo, hi])
             volts = hi[1].volts
@@ -246,7 +255,7 @@ class Node:
         else:
             volts = self.volts if not self.floating else (VDD_IO if self.level else 0.0)
             floating = True
-        if volts > GPIO_MAX_VOLTS + 1e-9 and any(n.kind is NetKind.GPIO for n in self.nets):
+        if volts > GPIO_MAX_VOLTS + 1e-9 and self.has_gpio():
             gpios = ", ".join(n.name for n in self.nets if n.kind is NetKind.GPIO)
             culprits = [(o, d) for o, d in self.all_drivers() if d.volts > GPIO_MAX_VOLTS]
             raise self._fault(
@@ -254,6 +263,9 @@ class Node:
                 culprits,
             )
         return volts, floating
+
+    def has_gpio(self) -> bool:
+        return any(n.kind is NetKind.GPIO for n in self.nets)
 
     def _contention_message(self, lo: tuple[str, Drive], hi: tuple[str, Drive]) -> str:
         rails = [n for n in self.nets if n.kind in (NetKind.SUPPLY, NetKind.GROUND)]
