@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from .conftest import FakeLinux, cm4_carrier_infos, pi4_like_info
+from conftest import FakeLinux, cm4_carrier_infos, pi4_like_info
 from gpiod.line import Bias, Value
 from gpiod.line import Direction as GDirection
 from gpiod.line import Drive as GDrive

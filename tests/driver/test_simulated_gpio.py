@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from .conftest import pi4_like_info
+from conftest import pi4_like_info
 
 from pihil_emulator.errors import ElectricalFault
 from pihil_emulator.soc.soc import Soc
