@@ -96,13 +96,27 @@ class Gpio:
     @property
     def value(self) -> bool:
         """The pin's level as the SoC reads it (GPLEV): True is high."""
-        return self._session.call(self._backend.gpio_read, self._line)
+        # the hot path of every GPIO test: Session.call inlined (same lock, same checks)
+        session = self._session
+        with session.lock:
+            if session.closed:
+                session.refuse_closed()
+            level = self._backend.gpio_read(self._line)
+            if session.query_instrument_status:
+                session.check_status()
+            return level
 
     @value.setter
     def value(self, value: bool) -> None:
         if value is not True and value is not False:
             boolean(value, f"{self._name}.value")
-        self._session.call(self._backend.gpio_write, self._line, value)
+        session = self._session  # Session.call inlined, as in the getter
+        with session.lock:
+            if session.closed:
+                session.refuse_closed()
+            self._backend.gpio_write(self._line, value)
+            if session.query_instrument_status:
+                session.check_status()
 
     # -- electrical ------------------------------------------------------------------------
     @property

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, NoReturn, ParamSpec, TypeVar
 
 from .errors import InstrumentStatusError, SessionClosedError
 
@@ -41,9 +41,7 @@ class Session:
         """Run one operation under the session lock, then (if enabled) check the board's status."""
         with self.lock:
             if self.closed:
-                raise SessionClosedError(
-                    "this RpiBoard session is closed; open a new RpiBoard(...) to continue"
-                )
+                self.refuse_closed()
             if not self.query_instrument_status:
                 return operation(*args, **kwargs)
             try:
@@ -52,10 +50,17 @@ class Session:
                 # the call's own error is what the caller needs; keep the board's for error_query
                 self.errors.extend(self.backend.device_errors())
                 raise
-            self._check_status()
+            self.check_status()
             return result
 
-    def _check_status(self) -> None:
+    @staticmethod
+    def refuse_closed() -> NoReturn:
+        raise SessionClosedError(
+            "this RpiBoard session is closed; open a new RpiBoard(...) to continue"
+        )
+
+    def check_status(self) -> None:
+        """Raise `InstrumentStatusError` for errors the board reported since the last look."""
         new = self.backend.device_errors()
         if not new:
             return
