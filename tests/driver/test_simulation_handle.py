@@ -13,6 +13,7 @@ from pihil_emulator.errors import ElectricalFault, PinError, RegisterError
 from pihil_emulator.faults import StuckNet
 from rpiboard_pihil import (
     ConfigurationError,
+    DeviceErrorCode,
     Direction,
     Edge,
     EdgeKind,
@@ -131,6 +132,18 @@ def test_a_fault_during_a_delay_reaches_the_caller_translated(board: RpiBoard) -
     assert isinstance(info.value.__cause__, ElectricalFault)
     assert info.value.net == "GPIO24"
     assert info.value.time_ns == at
+    # the board saw it on its own: it is a device error too
+    errors = board.ivi_utility.error_query_all()
+    assert [e.code for e in errors] == [DeviceErrorCode.ELECTRICAL_FAULT]
+    assert "GPIO24" in errors[0].message
+
+
+def test_a_fault_caused_by_the_call_itself_is_not_a_device_error(board: RpiBoard) -> None:
+    board.simulation.connect("J8-16", "J8-18")
+    board.gpios[23].set_output(True)
+    with pytest.raises(ElectricalFaultError):
+        board.gpios[24].set_output(False)
+    assert board.ivi_utility.error_query() is None
 
 
 @exercises("Simulation.record_vcd")

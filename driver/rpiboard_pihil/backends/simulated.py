@@ -123,14 +123,25 @@ def translate(exc: emu.EmulatorError) -> PihilError:
 
 
 def translated(fn: Callable[P, T]) -> Callable[P, T]:
-    """Run ``fn``, turning emulator exceptions into driver exceptions (original chained)."""
+    """Run a backend method, turning emulator exceptions into driver exceptions (chained).
+
+    An electrical fault stamped later than the call began happened while simulated time
+    ran (a scheduled fault, a device): the board saw it on its own, so it is also queued
+    as a device error, besides being raised by the call that ran the time.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        backend = args[0]
+        assert isinstance(backend, SimulatedBackend)
+        start = backend.now_ns()
         try:
             return fn(*args, **kwargs)
         except emu.EmulatorError as exc:
-            raise translate(exc) from exc
+            error = translate(exc)
+            if isinstance(error, ElectricalFaultError) and (error.time_ns or 0) > start:
+                backend.record_device_error(DeviceErrorCode.ELECTRICAL_FAULT, str(error))
+            raise error from exc
 
     return wrapper
 
@@ -365,6 +376,10 @@ class SimulatedBackend:
     def delay_ns(self, duration_ns: int) -> None:
         if duration_ns:  # SimPy refuses to run until "now"
             self._world.run_for(duration_ns)
+
+    def record_device_error(self, code: DeviceErrorCode, message: str) -> None:
+        """Queue an error the board reported on its own."""
+        self._errors.append(ErrorQueryResult(int(code), message))
 
     def device_errors(self) -> list[ErrorQueryResult]:
         if not self._errors and not self._uart_counts:
