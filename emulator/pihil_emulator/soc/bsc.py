@@ -277,8 +277,14 @@ class BscBlock(RegisterBlock):
                 self._abort = True
         if self._ta and not kept & C_I2CEN:
             self._abort = True
-        if self._abort and isinstance(self._wire, PinWire) and self._wire.lines.waiting:
-            # the master waits for SCL to rise: nothing to finish on the wire
+        if (
+            self._abort
+            and isinstance(self._wire, PinWire)
+            and self._wire.lines.waiting
+            and not any(sl.holds_scl for sl in self._wire_slaves)
+        ):
+            # the master waits for an SCL that nothing will release (as the transaction
+            # level's BusHung): nothing to finish on the wire
             proc = self._proc
             if proc is not None and proc.is_alive:
                 proc.interrupt("abort")
@@ -480,7 +486,8 @@ class BscBlock(RegisterBlock):
             x.done += 1
             if r.read:
                 self._planned_push -= 1
-                if len(self._fifo) < FIFO_DEPTH:
+                if not self._abort and len(self._fifo) < FIFO_DEPTH:
+                    # (an aborted read is drained on the wire and thrown away)
                     self._fifo.append(run.values[i])
                 self._transferred += 1
             elif run.acks[i]:
