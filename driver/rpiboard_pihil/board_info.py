@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from .enums import PinKind, Pull
+from .errors import OptionError
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,22 @@ class BoardInfo:
     resolve_gpio: Callable[[str], int | None] | None = field(default=None, compare=False)
     """Any other pin name the profile understands (``BOARD11``, ``J8-3``, ``GPIO2-ALT0``) to
     its GPIO line, or None if it names none."""
+
+    def device_names(self) -> tuple[str, ...]:
+        """Capabilities that have a Linux device node (the keys of the ``devices`` option)."""
+        names = [b.name for b in self.i2c_buses] + [u.name for u in self.uarts]
+        names += [f"{s.name}.ce{cs}" for s in self.spi_buses for cs in s.chip_selects]
+        return tuple(names)
+
+    def check_device_names(self, devices: Mapping[str, str]) -> None:
+        """Refuse a ``devices`` option naming a capability the board does not have."""
+        known = self.device_names()
+        for name in devices:
+            if name not in known:
+                raise OptionError(
+                    f"option 'devices' names {name!r}, which {self.name} does not have; "
+                    f"valid names: {', '.join(known)}"
+                )
 
     def pin(self, name: str) -> PinInfo:
         for p in self.pins:

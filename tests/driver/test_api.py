@@ -78,6 +78,10 @@ def test_bad_argument_types() -> None:
         RpiBoard("local", options={"simulate": True, "board": "pi5"})
     with pytest.raises(OptionError, match=r"unknown option 'Simulation'"):
         RpiBoard("local", options="Simulation=True")
+    with pytest.raises(OptionError, match=r"names 'uart5'.*valid names: i2c1, i2c0, uart0"):
+        RpiBoard("local", options={"simulate": True, "devices": {"uart5": "/dev/ttyUSB0"}})
+    with RpiBoard("local", options={"simulate": True, "devices": {"uart0": "/dev/ttyUSB0"}}):
+        pass  # a valid name is accepted (it matters only on hardware)
 
 
 @pytest.mark.parametrize(

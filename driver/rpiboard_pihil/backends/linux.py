@@ -236,14 +236,7 @@ class LinuxBackend:
                 path="/" + MODEL_FILE,
             ) from exc
         info = cls._choose_board(catalogue, reported, board, id_query)
-        for name in devices:
-            known = [b.name for b in info.i2c_buses] + [u.name for u in info.uarts]
-            known += [f"{s.name}.ce{cs}" for s in info.spi_buses for cs in s.chip_selects]
-            if name not in known:
-                raise OptionError(
-                    f"option 'devices' names {name!r}, which {info.name} does not have; "
-                    f"valid names: {', '.join(known)}"
-                )
+        info.check_device_names(devices)
         return cls(info, reported, chip_path, libs, root, dict(devices))
 
     @staticmethod

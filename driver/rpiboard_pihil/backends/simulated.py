@@ -301,6 +301,8 @@ class SimulatedBackend:
     def __init__(self, info: BoardInfo, *, seed: int, devices: Mapping[str, str]) -> None:
         from pihil_emulator.board import Board
 
+        info.check_device_names(devices)  # they only matter on hardware, but must be valid
+
         try:
             board = Board.from_profile(info.name, seed=seed)
         except emu.EmulatorError as exc:
