@@ -491,3 +491,24 @@ def test_close_releases_everything(fake_linux: FakeLinux) -> None:
     assert fake_linux.gpiod.requests[0].released
     assert fake_linux.spidev.devices[0].closed
     assert not port.is_open
+
+
+@pytest.mark.parametrize(
+    ("board", "bus", "enable", "baudrate"),
+    [
+        ("rpi-4b", 1, "dtparam=i2c_arm=on", "dtparam=i2c_arm_baudrate=50000"),
+        ("rpi-b-rev1", 0, "dtparam=i2c_arm=on", "dtparam=i2c_arm_baudrate=50000"),
+        ("rpi-b-rev2", 0, "dtparam=i2c_vc=on", "dtparam=i2c_vc_baudrate=50000"),
+        ("cm4-io", 10, "dtparam=i2c_vc=on", "dtparam=i2c_vc_baudrate=50000"),
+    ],
+)
+def test_config_lines_follow_which_bus_is_on_the_header(
+    board: str, bus: int, enable: str, baudrate: str
+) -> None:
+    """Rev 1 boards have I2C0 on P1-03/05 (the seed), so i2c_arm is bus 0 there."""
+    from rpiboard_pihil.backends.linux import _i2c_baudrate_line, _i2c_enable_line
+    from rpiboard_pihil.backends.simulated import board_infos
+
+    info = board_infos()[board]
+    assert _i2c_enable_line(info, bus) == enable
+    assert _i2c_baudrate_line(info, bus, 50_000) == baudrate

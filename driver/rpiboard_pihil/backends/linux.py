@@ -122,20 +122,29 @@ def _matches(reported: str, prefix: str) -> bool:
 # -- config.txt lines that do what user space cannot ---------------------------------------
 
 
-def _i2c_enable_line(bus: int) -> str:
-    if bus == 1:
-        return "dtparam=i2c_arm=on"
+def _i2c_param(info: BoardInfo, bus: int) -> str | None:
+    """``i2c_arm`` for the bus on the main header's pins 3/5, ``i2c_vc`` for BSC0 elsewhere
+    (the HAT ID pins, P5, the CM4's GPIO44/45 mux), None for an overlay bus (i2c3..6)."""
+    spec = next(b for b in info.i2c_buses if b.number == bus)
+    try:
+        arm_sda = info.pin(f"{info.primary_header}-03").gpio
+    except KeyError:
+        arm_sda = None
+    if spec.sda_gpio is not None and spec.sda_gpio == arm_sda:
+        return "i2c_arm"
     if bus in (0, 10):
-        return "dtparam=i2c_vc=on"
-    return f"dtoverlay=i2c{bus}"
+        return "i2c_vc"
+    return None
 
 
-def _i2c_baudrate_line(bus: int, hz: int) -> str:
-    if bus == 1:
-        return f"dtparam=i2c_arm_baudrate={hz}"
-    if bus in (0, 10):
-        return f"dtparam=i2c_vc_baudrate={hz}"
-    return f"dtoverlay=i2c{bus},baudrate={hz}"
+def _i2c_enable_line(info: BoardInfo, bus: int) -> str:
+    param = _i2c_param(info, bus)
+    return f"dtparam={param}=on" if param else f"dtoverlay=i2c{bus}"
+
+
+def _i2c_baudrate_line(info: BoardInfo, bus: int, hz: int) -> str:
+    param = _i2c_param(info, bus)
+    return f"dtparam={param}_baudrate={hz}" if param else f"dtoverlay=i2c{bus},baudrate={hz}"
 
 
 def _spi_enable_line(bus: int) -> str:
@@ -631,7 +640,7 @@ class LinuxBackend:
             if not os.path.exists(node):
                 raise ResourceNotFoundError(
                     f"{path} does not exist, so {name} is not enabled: add "
-                    f"`{_i2c_enable_line(bus)}` to config.txt (and load i2c-dev). "
+                    f"`{_i2c_enable_line(self._info, bus)}` to config.txt (and load i2c-dev). "
                     + SIMULATION_HINT,
                     path=path,
                 )
@@ -704,7 +713,7 @@ class LinuxBackend:
             return
         raise NotSupportedError(
             f"the I2C clock (the BSC DIV register) cannot be set from user space; set it at boot "
-            f"with `{_i2c_baudrate_line(bus, hz)}` in config.txt"
+            f"with `{_i2c_baudrate_line(self._info, bus, hz)}` in config.txt"
         )
 
     # -- SPI -------------------------------------------------------------------------------
