@@ -478,6 +478,9 @@ def test_missing_tty_names_enable_uart(fake_linux: FakeLinux) -> None:
     with pytest.raises(ResourceNotFoundError, match=r"enable_uart=1") as info:
         backend.uart_write(1, b"x")
     assert info.value.path == "/dev/ttyS0"
+    (fake_linux.root / "dev/ttyAMA0").unlink()
+    with pytest.raises(ResourceNotFoundError, match=r"`dtoverlay=disable-bt`"):
+        backend.uart_write(0, b"x")  # soc-facts §4.2: the PL011 serves Bluetooth on a Pi 4
 
 
 def test_close_releases_everything(fake_linux: FakeLinux) -> None:

@@ -151,7 +151,10 @@ def _spi_enable_line(bus: int) -> str:
     return "dtparam=spi=on" if bus == 0 else f"dtoverlay=spi{bus}-2cs"
 
 
-def _uart_enable_line(uart: UartInfo) -> str:
+def _uart_enable_line(info: BoardInfo, uart: UartInfo) -> str:
+    # soc-facts §4.2: on boards with Bluetooth the PL011 serves it and the mini UART is primary
+    if uart.number == 0 and info.soc == "BCM2711":
+        return "enable_uart=1` and `dtoverlay=disable-bt"
     if uart.number in (0, 1):
         return "enable_uart=1"
     return f"dtoverlay=uart{uart.number}"
@@ -802,7 +805,7 @@ class LinuxBackend:
             if not os.path.exists(node):
                 raise ResourceNotFoundError(
                     f"{path} does not exist, so {info.name} is not enabled: add "
-                    f"`{_uart_enable_line(info)}` to config.txt. " + SIMULATION_HINT,
+                    f"`{_uart_enable_line(self._info, info)}` to config.txt. " + SIMULATION_HINT,
                     path=path,
                 )
             fmt = self.uart_get_format(uart)
