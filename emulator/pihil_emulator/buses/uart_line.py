@@ -199,16 +199,30 @@ class Burst:
         return self.start_ns <= t < self.end_ns
 
     def index_at(self, t: float) -> int:
-        """The character whose slot (start .. next start) contains ``t`` (clamped to the burst)."""
+        """The character whose slot (its start .. the next start) contains ``t`` (clamped)."""
         i = int((t - self.start_ns) // self.pitch_ns)
+        # boundaries are ``char_start(i)`` exactly: correct float rounding of the division
+        if i + 1 < self.count and self.char_start(i + 1) <= t:
+            i += 1
+        elif i > 0 and self.char_start(i) > t:
+            i -= 1
         return min(max(i, 0), self.count - 1)
+
+    def _bit_at(self, base: float, t: float) -> int:
+        """Index of the bit cell ``[base + k*bit, base + (k+1)*bit)`` holding ``t``."""
+        k = int((t - base) // self.bit_ns)
+        if base + (k + 1) * self.bit_ns <= t:
+            k += 1
+        elif k > 0 and base + k * self.bit_ns > t:
+            k -= 1
+        return k
 
     def level_at(self, t: float) -> bool:
         """Line level at ``t`` (high outside the frames)."""
         if not self.start_ns <= t < self.end_ns:
             return True
         i = self.index_at(t)
-        k = int((t - self.start_ns - i * self.pitch_ns) // self.bit_ns)
+        k = self._bit_at(self.char_start(i), t)
         if k >= self.settings.frame_bits:
             return True
         return bool((self.settings.frame_word(self.chars[i]) >> k) & 1)
@@ -220,12 +234,10 @@ class Burst:
         if t >= self.end_ns:
             return None
         i = self.index_at(t)
-        base = self.start_ns + i * self.pitch_ns
-        k = int((t - base) // self.bit_ns) + 1
+        base = self.char_start(i)
+        k = self._bit_at(base, t) + 1
         if k <= self.settings.frame_bits:
-            nxt = base + k * self.bit_ns
-            if nxt > t:
-                return nxt
+            return base + k * self.bit_ns
         return self.char_start(i + 1) if i + 1 < self.count else None
 
     def edges(self, net: str, t0: float = -math.inf, t1: float = math.inf) -> Iterator[Edge]:
@@ -390,7 +402,7 @@ class LineTimeline:
             nxt = self.next_change(t)
             if nxt is None:
                 return None
-            t = nxt
+            t = nxt if nxt > t else math.nextafter(t, math.inf)
 
     def edges(self, net: str, t0: float, t1: float, level: bool) -> tuple[list[Edge], bool]:
         """Changes of the composed level in ``(t0, t1]``, starting from ``level`` at ``t0``."""
@@ -400,7 +412,7 @@ class LineTimeline:
             nxt = self.next_change(t)
             if nxt is None or nxt > t1:
                 return out, level
-            t = nxt
+            t = nxt if nxt > t else math.nextafter(t, math.inf)
             now = self.level_at(t)
             if now != level:
                 level = now

@@ -1,7 +1,9 @@
 """A UART receiver that decodes a line's waveform in closed form, at its own baud rate and format.
 
 Start-bit detection on the line going low, validation at the middle of the
-start bit, then one sample at the centre of each of its own bit periods:
+start bit, then one sample at the centre of each of its own bit periods
+(each a little late: the oversampling clock notices the start edge on its
+next tick, half a tick late on average, `SAMPLE_DELAY_BITS`):
 data bits LSB first, parity, one stop bit (a second stop bit is not checked,
 soc-facts §4.2 "The receive logic does not check for two stop bits"). The
 character is complete at the stop bit's centre, and the receiver looks for
@@ -44,6 +46,10 @@ OE = 0x8
 """Overrun: the FIFO was full when a character arrived (DR bit 11); set by the FIFO, not here."""
 
 ReceiverKind = Literal["pl011", "mini"]
+
+SAMPLE_DELAY_BITS: dict[str, float] = {"pl011": 1 / 32, "mini": 1 / 16}
+"""Mean start-detection latency in bits: half a tick of the 16x (PL011) or 8x (mini UART,
+soc-facts §4.2 "8-times oversampling") sampling clock."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +181,7 @@ class UartReceiver:
         self.world = world
         self.name = name
         self.kind: ReceiverKind = kind
+        self.delay_bits = SAMPLE_DELAY_BITS[kind]
         self._inputs = inputs
         self.unrouted_level = unrouted_level
         self._settings: list[tuple[float, LineSettings]] = [(-math.inf, settings)]
@@ -386,7 +393,7 @@ class UartReceiver:
         key = (burst.settings, s)
         ok = self._fast_cache.get(key)
         if ok is None:
-            ok = _samples_align(burst.settings, s)
+            ok = _samples_align(burst.settings, s, self.delay_bits)
             self._fast_cache[key] = ok
         return ok and not self._timeline.glitch_overlaps(burst.char_start(first), burst.end_ns)
 
@@ -424,18 +431,19 @@ class UartReceiver:
                     continue
             bit = s.bit_ns
             m = s.sampled_bits
+            d = self.delay_bits
             if burst is None and self.kind == "mini" and self._held_low_from(ts, m * bit):
                 self._append_zero_stream(ts, s)
                 added = True
                 break
-            mid = ts + 0.5 * bit
+            mid = ts + (0.5 + d) * bit
             if mid > now + EPS_NS:
                 self._schedule(mid)
                 break
             if tl.level_at(mid):
                 self._ready = mid  # a glitch, not a start bit
                 continue
-            done = ts + (m - 0.5) * bit
+            done = ts + (m - 0.5 + d) * bit
             if done > now + EPS_NS:
                 self._schedule(done)
                 break
@@ -466,20 +474,21 @@ class UartReceiver:
         """Sample one frame started at ``ts``: (value, flags)."""
         level = self._timeline.level_at
         bit = s.bit_ns
+        t0 = ts + (0.5 + self.delay_bits) * bit  # centre of the start bit, as sampled
         value = 0
         for k in range(s.data_bits):
-            if level(ts + (k + 1.5) * bit):
+            if level(t0 + (k + 1) * bit):
                 value |= 1 << k
         pos = 1 + s.data_bits
         flags = 0
         par_low = True
         if s.parity != "none":
-            p = level(ts + (pos + 0.5) * bit)
+            p = level(t0 + pos * bit)
             par_low = not p
             if self.kind == "pl011" and int(p) != s.parity_bit(value):
                 flags |= PE
             pos += 1
-        stop = level(ts + (pos + 0.5) * bit)
+        stop = level(t0 + pos * bit)
         if self.kind == "pl011" and not stop:
             flags |= FE
             if value == 0 and par_low:
@@ -497,7 +506,7 @@ class UartReceiver:
     def _append_zero_stream(self, ts: float, s: LineSettings) -> None:
         """A mini UART on a line held low: 0x00 every sampled-frame time until the line moves."""
         bit = s.bit_ns
-        pitch = (s.sampled_bits - 0.5) * bit
+        pitch = (s.sampled_bits - 0.5 + self.delay_bits) * bit
         nxt = self._timeline.next_change(ts)
         count: int | None = None
         if nxt is not None:
@@ -528,7 +537,7 @@ class UartReceiver:
         start0 = burst.char_start(first)
         run = Run(
             start0_ns=start0,
-            first_ns=start0 + (s.sampled_bits - 0.5) * s.bit_ns,
+            first_ns=start0 + (s.sampled_bits - 0.5 + self.delay_bits) * s.bit_ns,
             pitch_ns=burst.pitch_ns,
             data=data,
             flags=None,
@@ -548,11 +557,11 @@ class UartReceiver:
             self._timeline.prune(horizon - 1.0)
 
 
-def _samples_align(tx: LineSettings, rx: LineSettings) -> bool:
+def _samples_align(tx: LineSettings, rx: LineSettings, delay_bits: float) -> bool:
     """True when a receiver ``rx`` decodes every frame of ``tx`` exactly (closed-form check).
 
     Same data bits and parity, and each of the receiver's sample instants
-    ``(k + 0.5) * Trx`` after the start edge lands inside the sender's bit
+    ``(k + 0.5 + delay) * Trx`` after the start edge lands inside the sender's bit
     ``k``; the stop sample must land in the sender's stop bits, so the
     receiver is ready before the next start edge.
     """
@@ -562,8 +571,8 @@ def _samples_align(tx: LineSettings, rx: LineSettings) -> bool:
     m = rx.sampled_bits
     margin = 1e-3
     for k in range(m - 1):
-        t = (k + 0.5) * trx
+        t = (k + 0.5 + delay_bits) * trx
         if not (k * ttx + margin < t < (k + 1) * ttx - margin):
             return False
-    t_stop = (m - 0.5) * trx
+    t_stop = (m - 0.5 + delay_bits) * trx
     return (m - 1) * ttx + margin < t_stop < tx.frame_ns - margin
