@@ -395,18 +395,14 @@ class BscBlock(RegisterBlock):
         return s
 
     def _tx_needed(self, x: _Xfer) -> int:
-        """Bytes still to go out of the FIFO: this write's unstarted ones, and a queued write's."""
-        need = x.dlen - (x.started - self._planned_pop)
-        if self._pending_st and not self._c() & C_READ:
-            need += self._dlen_written
-        return need
+        """Bytes of this write still to leave the FIFO. A queued transfer (ST while TA) does not
+        count: it asks for its data once it has started, which the Linux ISR relies on to queue
+        a third message only then."""
+        return x.dlen - (x.started - self._planned_pop)
 
     def _needed_after(self, x: _Xfer) -> int:
         """`_tx_needed` as it will be once every planned byte has left the FIFO."""
-        need = x.dlen - x.started
-        if self._pending_st and not self._c() & C_READ:
-            need += self._dlen_written
-        return need
+        return x.dlen - x.started
 
     def irq_line(self) -> bool:
         c = self._c()
@@ -684,6 +680,7 @@ class BscBlock(RegisterBlock):
 
     def _switch(self, nx: _Xfer) -> None:
         self._xfer = nx
+        self._update_irq()
 
     def _next_run(self, wire: BscWire, x: _Xfer) -> Any:
         """Clock the next bytes of ``x``: as many as the FIFO allows without waiting."""
