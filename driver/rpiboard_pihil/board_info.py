@@ -37,6 +37,8 @@ class I2cBusInfo:
     sda_gpio: int | None
     scl_gpio: int | None
     linux_device: str
+    controller: str = ""
+    """The SoC block behind it (``bsc1``)."""
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,8 @@ class I2cBusCollection(RepeatedCapabilityCollection[I2cBus]):
             {b.name: I2cBus(session, b) for b in buses},
             numbers={b.number: b.name for b in buses},
             aliases={f"I2C{b.number}": b.name for b in buses}
-            | {f"i2c-{b.number}": b.name for b in buses},
+            | {f"i2c-{b.number}": b.name for b in buses}
+            | {b.linux_device: b.name for b in buses}
+            | {b.controller: b.name for b in buses if b.controller},
             owner=owner,
         )

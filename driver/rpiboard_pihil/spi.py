@@ -81,7 +81,8 @@ class SpiDeviceCollection(RepeatedCapabilityCollection[SpiDevice]):
         super().__init__(
             {f"ce{cs}": SpiDevice(session, bus, cs) for cs in bus.chip_selects},
             numbers={cs: f"ce{cs}" for cs in bus.chip_selects},
-            aliases={f"{bus.name.upper()}_CE{cs}_N": f"ce{cs}" for cs in bus.chip_selects},
+            aliases={f"{bus.name.upper()}_CE{cs}_N": f"ce{cs}" for cs in bus.chip_selects}
+            | {path: f"ce{cs}" for cs, path in bus.linux_devices.items()},
             owner=owner,
         )
 

@@ -167,6 +167,7 @@ class UartCollection(RepeatedCapabilityCollection[Uart]):
         super().__init__(
             {u.name: Uart(session, u) for u in uarts},
             numbers={u.number: u.name for u in uarts},
-            aliases={f"UART{u.number}": u.name for u in uarts},
+            aliases={f"UART{u.number}": u.name for u in uarts}
+            | {u.linux_device: u.name for u in uarts},
             owner=owner,
         )

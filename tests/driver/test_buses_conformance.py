@@ -63,7 +63,15 @@ def test_every_i2c_bus_by_every_specifier(board: RpiBoard) -> None:
     for name in buses:
         n = int(name[3:])
         bus = buses[name]
-        for form in (n, I2cBusId(n), f"I2C{n}", f"i2c-{n}", name.upper()):
+        for form in (
+            n,
+            I2cBusId(n),
+            f"I2C{n}",
+            f"i2c-{n}",
+            name.upper(),
+            f"/dev/i2c-{n}",
+            f"bsc{n}",
+        ):
             assert buses[form] is bus
             assert board.i2c_buses_item(form) is bus
         assert buses.resolve(n) == name
@@ -174,7 +182,7 @@ def test_every_uart_by_every_specifier(board: RpiBoard) -> None:
     assert isinstance(uarts, UartCollection)
     assert uarts.names == ("uart0",)
     u = uarts["uart0"]
-    for form in (0, UartId.UART0, "UART0", "Uart0"):
+    for form in (0, UartId.UART0, "UART0", "Uart0", "/dev/ttyAMA0"):
         assert uarts[form] is u
         assert board.uarts_item(form) is u
     assert uarts.resolve(0) == "uart0"

@@ -426,6 +426,7 @@ def test_every_spi_bus_and_device(board: RpiBoard) -> None:
         assert devices[f"ce{cs}"] is dev
         assert devices[ChipSelect(cs)] is dev
         assert bus.devices_item(f"SPI0_CE{cs}_N") is dev
+        assert devices[f"/dev/spidev0.{cs}"] is dev
         assert (dev.name, dev.chip_select) == (f"ce{cs}", cs)
         for mode in (0, 1, 2, 3):
             dev.mode = mode

@@ -219,7 +219,7 @@ def describe_board(profile: Any) -> BoardInfo:
     i2c = tuple(
         I2cBusInfo(
             b.name, b.number, b.gpios.get("sda"), b.gpios.get("scl"),
-            b.linux_device or f"/dev/i2c-{b.number}",
+            b.linux_device or f"/dev/i2c-{b.number}", b.controller,
         )
         for b in buses
         if b.kind == "i2c"
