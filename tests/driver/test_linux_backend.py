@@ -78,6 +78,20 @@ def test_open_rejects_a_gpio_chip_that_is_not_the_bcm_pinctrl(fake_linux: FakeLi
         fake_linux.open()
 
 
+def test_a_gpio_chip_the_user_may_not_open(
+    fake_linux: FakeLinux, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(path: str) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", path)
+
+    monkeypatch.setattr(fake_linux.gpiod, "Chip", refuse)
+    with pytest.raises(
+        ResourceBusyError, match=r"permission denied.*gpio, i2c, spi or dialout"
+    ) as info:
+        fake_linux.open()
+    assert isinstance(info.value.__cause__, PermissionError)
+
+
 def test_unsupported_kernel_model_names_what_was_found(fake_linux: FakeLinux) -> None:
     """Issue 5: on a real board the kernel's model must be supported, or the error names it."""
     (fake_linux.root / "proc/device-tree/model").write_bytes(b"Raspberry Pi 5 Model B Rev 1.0\x00")

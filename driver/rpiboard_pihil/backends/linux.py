@@ -255,13 +255,16 @@ class LinuxBackend:
     def _find_chip(libs: LinuxLibraries, chips: Sequence[str]) -> str:
         seen = []
         for path in chips:
-            if not libs.gpiod.is_gpiochip_device(path):
-                continue
-            chip = libs.gpiod.Chip(path)
             try:
-                label = chip.get_info().label
-            finally:
-                chip.close()
+                if not libs.gpiod.is_gpiochip_device(path):
+                    continue
+                chip = libs.gpiod.Chip(path)
+                try:
+                    label = chip.get_info().label
+                finally:
+                    chip.close()
+            except OSError as exc:
+                raise LinuxBackend._os_error(path, exc) from exc
             if label in GPIO_CHIP_LABELS:
                 return path
             seen.append(f"{path} ({label})")
