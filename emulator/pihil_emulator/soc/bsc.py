@@ -15,6 +15,8 @@ values. The controller:
 - DLEN reads the bytes still to go while TA, 0 once DONE, else what was written;
 - C.CLEAR empties the FIFO and, during a transfer, aborts it at the next byte
   boundary (a read NACKs one more byte first, as the Linux comment describes);
+- makes a START no sooner than half an SCL period after the last STOP (a bus-free
+  time, so back-to-back transfers stay apart on the wire);
 - S.ERR on a NACK of the address or of a written byte, S.CLKT on a clock-stretch
   timeout (CLKT.TOUT SCL periods, 0 = off; only where the variant's CLKT works,
   §1.3), S.DONE at the end: all write-1-to-clear.
@@ -221,6 +223,7 @@ class BscBlock(RegisterBlock):
         self._in_irq = False
         self._irq_again = False
         self._probed = False
+        self._bus_free_at = 0
         self.last_error: _ErrorInfo | None = None
         self.last_level = "transaction"
         super().__init__(name)
@@ -627,6 +630,9 @@ class BscBlock(RegisterBlock):
             self._settle()
 
     def _run_transfer(self, wire: BscWire, x: _Xfer) -> Any:
+        if self.world.now_ns < self._bus_free_at:
+            # a new START no sooner than half a period after the last STOP (bus free time)
+            yield self.world.timeout(self._bus_free_at - self.world.now_ns)
         t0 = self.world.now_ns
         out: ByteOutcome = yield from wire.start(t0, x.address << 1 | int(x.read))
         ok = out.ack and out.clkt_bit is None
@@ -676,6 +682,7 @@ class BscBlock(RegisterBlock):
             yield from self._wait_until(t_stop)
             return
         self._at(t_stop, self._finish)
+        self._bus_free_at = t_stop + wire.timing.ns(wire.timing.half)
         yield from self._wait_until(t_stop)
 
     def _switch(self, nx: _Xfer) -> None:
