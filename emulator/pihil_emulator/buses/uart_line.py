@@ -23,8 +23,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal, Protocol
 
+from ..attachments import Attachments
 from ..errors import ConfigurationError
-from ..world.clock import NS_PER_S
+from ..world.clock import NS_PER_S, World
 from ..world.edges import Edge
 from ..world.net import Circuit, Net
 
@@ -433,6 +434,7 @@ class UartLines:
     """
 
     _registry: ClassVar[weakref.WeakKeyDictionary[Circuit, UartLines]] = weakref.WeakKeyDictionary()
+    _by_world: ClassVar[weakref.WeakKeyDictionary[World, UartLines]] = weakref.WeakKeyDictionary()
 
     def __init__(self, circuit: Circuit) -> None:
         self.circuit = circuit
@@ -440,14 +442,24 @@ class UartLines:
         self._delivered: weakref.WeakKeyDictionary[Burst, list[LineListener]] = (
             weakref.WeakKeyDictionary()
         )
+        self.attachments: Attachments | None = None
+        """The board's attachments (set by the SoC's UART blocks): how a UART device bound
+        with only the world finds the nets it is wired to."""
 
     @classmethod
     def of(cls, circuit: Circuit) -> UartLines:
+        """The hub of ``circuit`` (created on first use)."""
         hub = cls._registry.get(circuit)
         if hub is None:
             hub = cls(circuit)
             cls._registry[circuit] = hub
+            cls._by_world.setdefault(circuit.world, hub)
         return hub
+
+    @classmethod
+    def for_world(cls, world: World) -> UartLines | None:
+        """The hub of the (first) circuit built in ``world``, if any."""
+        return cls._by_world.get(world)
 
     def add_listener(self, listener: LineListener) -> None:
         if listener not in self._listeners:

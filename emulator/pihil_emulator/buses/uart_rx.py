@@ -176,7 +176,7 @@ class UartReceiver:
         watch: Iterable[Net] | None = None,
         hub: UartLines | None = None,
         enabled: bool = True,
-        unrouted_level: bool = False,
+        unrouted_level: bool | Callable[[], bool] = False,
     ) -> None:
         self.world = world
         self.name = name
@@ -263,7 +263,10 @@ class UartReceiver:
 
     def _input_level(self) -> bool:
         nets = self._routed()
-        return nets[0].level if nets else self.unrouted_level
+        if nets:
+            return nets[0].level
+        idle = self.unrouted_level
+        return idle() if callable(idle) else idle
 
     def listens_on(self, net: Net) -> bool:
         return any(n is net for n in self._routed())
@@ -286,6 +289,10 @@ class UartReceiver:
     def _on_dc(self, net: Net, level: bool, time_ns: int) -> None:
         if not self.listens_on(net):
             return
+        self._sync_input()
+
+    def resync(self) -> None:
+        """Re-read the input now (after a routing or loopback change nobody's net reported)."""
         self._sync_input()
 
     def _sync_input(self) -> None:

@@ -1,0 +1,161 @@
+"""The Linux serial core's part of a UART, shared by the PL011 and mini UART blocks.
+
+Once a port is opened (the blocks' ``configure``), the kernel's interrupt
+handler drains the hardware receive FIFO into the tty buffer as characters
+arrive, so the FIFO never overruns at these rates; the handler counts errors
+the way the kernel's ``icount`` does (a break counts as a break only, a
+parity error before a framing error, an overrun on its own).
+``read``/``write``/``drain`` block in simulated time, as the system calls do.
+
+Not modelled: the receive-timeout latency of the interrupt (a short message
+becomes readable when its last stop bit is sampled, not ~32 bit times later)
+and the tty buffer's 64 KiB limit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterable
+
+import simpy
+
+from ..errors import BusError
+from ..world.clock import World
+from .uart_line import EPS_NS
+from .uart_rx import BE, FE, OE, PE, Chunk, UartReceiver
+from .uart_tx import UartTransmitter
+
+ERROR_KINDS = ("framing", "parity", "overrun", "break")
+
+
+class UartTty:
+    """Receive buffer, error counts and blocking I/O of one opened UART."""
+
+    def __init__(
+        self,
+        world: World,
+        name: str,
+        rx: UartReceiver,
+        tx: UartTransmitter,
+        sync: Callable[[], None],
+    ) -> None:
+        self.world = world
+        self.name = name
+        self.rx = rx
+        self.tx = tx
+        self._sync = sync
+        self.buffer = bytearray()
+        self.counts: dict[str, int] = dict.fromkeys(ERROR_KINDS, 0)
+        self.received = 0
+
+    # -- fed by the block -------------------------------------------------------------------
+    def feed(self, chunks: Iterable[Chunk]) -> None:
+        """Characters the interrupt handler took from the FIFO, with their error flags."""
+        for chunk in chunks:
+            self.buffer += chunk.data
+            self.received += len(chunk.data)
+            if chunk.flags is not None:
+                self.count_flags(chunk.flags)
+
+    def feed_entries(self, entries: Iterable[int]) -> None:
+        """FIFO entries (value | flags << 8) left in the hardware FIFO when the port opened."""
+        for entry in entries:
+            self.buffer.append(entry & 0xFF)
+            self.received += 1
+            self.count_flags((entry >> 8,))
+
+    def count_flags(self, flags: Iterable[int]) -> None:
+        """Linux ``pl011_fifo_to_tty`` order: BE masks FE/PE; else PE, else FE; OE on its own."""
+        for f in flags:
+            if f & BE:
+                self.counts["break"] += 1
+            elif f & PE:
+                self.counts["parity"] += 1
+            elif f & FE:
+                self.counts["framing"] += 1
+            if f & OE:
+                self.counts["overrun"] += 1
+
+    # -- the system calls -------------------------------------------------------------------
+    def in_waiting(self) -> int:
+        self._sync()
+        return len(self.buffer)
+
+    def read(self, n: int, timeout_ns: int) -> bytes:
+        """Up to ``n`` bytes: as soon as ``n`` have arrived, or what came by ``timeout_ns``."""
+        if n < 0:
+            raise ValueError(f"{self.name}: cannot read a negative count ({n})")
+        if timeout_ns < 0:
+            raise ValueError(f"{self.name}: a timeout cannot be negative ({timeout_ns} ns)")
+        deadline = self.world.now_ns + int(timeout_ns)
+        while True:
+            self._sync()
+            now = self.world.now_ns
+            if len(self.buffer) >= n or now >= deadline:
+                break
+            known = self.rx.time_of(n - len(self.buffer) - 1)
+            until = deadline if known is None else min(deadline, math.ceil(known - EPS_NS))
+            self._wait(until)
+        out = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return out
+
+    def _wait(self, until_ns: int) -> None:
+        """Run the world until ``until_ns`` or until the receiver learns of new characters."""
+        now = self.world.now_ns
+        until_ns = max(until_ns, now + 1)
+        ev = self.world.event()
+
+        def wake() -> None:
+            if not ev.triggered:
+                ev.succeed()
+
+        unsubscribe = self.rx.subscribe(wake)
+        try:
+            with contextlib.suppress(TimeoutError):
+                self.world.run_until(ev, limit_ns=until_ns - now)
+        finally:
+            unsubscribe()
+
+    def write(self, data: bytes, timeout_ns: int | None = None) -> None:
+        """Queue ``data`` and return once the last stop bit has left (``tcdrain``)."""
+        self.tx.send(data)
+        self.drain(timeout_ns)
+
+    def drain(self, timeout_ns: int | None = None) -> None:
+        """Wait until everything written has left the transmitter.
+
+        Without a timeout a transmitter that nothing holds finishes at a known
+        time; one held (CTS deasserted, disabled) gets 10 simulated seconds
+        before `BusError` (``ETIMEDOUT``), rather than hanging the simulation.
+        """
+        ev: simpy.Event = self.tx.drained()
+        if ev.triggered:
+            self.world.run_until(ev)
+            return
+        if timeout_ns is None:
+            if not self.tx.holds:
+                timeout_ns = max(0, math.ceil(self.tx.busy_until_ns - self.world.now_ns)) + 1
+            else:
+                timeout_ns = 10_000_000_000
+        try:
+            self.world.run_until(ev, limit_ns=timeout_ns)
+        except TimeoutError:
+            raise BusError(
+                f"transmitter still busy after {timeout_ns} ns "
+                f"({self.tx.queued()} byte(s) not sent; held by: "
+                f"{', '.join(sorted(self.tx.holds)) or 'nothing'})",
+                bus=self.name,
+                kind="timeout",
+                errno_name="ETIMEDOUT",
+                time_ns=self.world.now_ns,
+            ) from None
+
+    def discard_input(self) -> None:
+        self._sync()
+        self.buffer.clear()
+
+    def error_counts(self) -> dict[str, int]:
+        self._sync()
+        return dict(self.counts)
