@@ -20,6 +20,7 @@ from ..world.net import Circuit
 from .bsc import BscBlock
 from .gpio import GpioBlock, gpio_block
 from .pads import PadsBlock
+from .pl011 import Pl011Block
 from .registers import RegisterBlock
 from .spi0 import Spi0Block
 from .variants import SocVariant
@@ -46,7 +47,7 @@ def block_list(variant: SocVariant) -> list[BlockSpec]:
         BlockSpec("pads", PadsBlock),
         *(BlockSpec(n, BscBlock) for n in variant.i2c_controllers),
         BlockSpec("spi0", Spi0Block),
-        # UARTs: *(BlockSpec(n, Pl011Block) for n in variant.pl011_uarts),
+        *(BlockSpec(n, Pl011Block) for n in variant.pl011_uarts),
         #        BlockSpec("aux", MiniUartBlock),
     ]
 
