@@ -33,7 +33,6 @@ from ..world.clock import World
 from ..world.net import Drive, Net
 from .i2c_target import I2cTarget, StretchPhase
 
-
 _T = TypeVar("_T")
 
 
@@ -336,11 +335,14 @@ class I2cSlave:
         STOP (the usual bus recovery) free it.
         """
         self.state = SlaveState.READ
-        self.bits = 0
+        self._scl = self.scl_raw
+        self._rise_at = None
+        self.bits = 1 if self._scl else 0  # SCL is up: the master let go mid-bit
         self.byte_index = 1
         self.tx = value & 0xFF
         self.addressed = True
         self.read_mode = True
+        self.sda_raw = bool(self.tx & 0x80)  # it knows what it drives: no START from itself
         self._drive_sda(not self.tx & 0x80)
 
 

@@ -1,0 +1,169 @@
+"""The bit-banged i2c-gpio bus: Linux i2c-algo-bit at pin level, honouring clock stretching
+(soc-facts §1.5 workaround 2, §1.4 "The Pi 4 appears to support clock stretching on the
+software I2C bus")."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from pihil_emulator.board import Board
+from pihil_emulator.buses.i2c_faults import HoldSdaLow
+from pihil_emulator.buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
+from pihil_emulator.buses.i2c_master import I2cMessage
+from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
+from pihil_emulator.errors import BusError, ConfigurationError
+from pihil_emulator.soc.bsc import BscBlock
+from pihil_emulator.world.clock import NS_PER_MS
+from pihil_emulator.world.net import Drive
+
+from .i2c_rig import PointerTarget
+
+P = StretchPhase
+FAILING_ON_THE_BUGGY_BSC = [
+    Stretch(P.WRITE_PRE_ACK, 8_000),
+    Stretch(P.WRITE_POST_ACK, 9_960, byte_index=0),
+    Stretch(P.MID_BYTE, 9_000, bit=4),
+    Stretch(P.WRITE_POST_ACK, 2_000_000, byte_index=0),  # a 2 ms conversion before the data
+]
+
+
+def board_with(
+    stretch: Stretch | None = None, name: str = "rpi-b-rev2"
+) -> tuple[Board, PointerTarget]:
+    board = Board.from_profile(name)
+    target = PointerTarget(0x48, fill=0x60)
+    if stretch is not None:
+        target.stretches = [stretch]
+    board.attach(target, bus="i2c1")
+    return board, target
+
+
+def bsc1(board: Board) -> BscBlock:
+    block = board.soc.blocks["bsc1"]
+    assert isinstance(block, BscBlock)
+    return block
+
+
+MSGS = [I2cMessage(0x48, False, b"\x08"), I2cMessage(0x48, True, 3)]
+WANT = [bytes([0x68, 0x69, 0x6A])]
+
+
+@pytest.mark.parametrize(
+    "stretch", FAILING_ON_THE_BUGGY_BSC, ids=lambda s: f"{s.phase.value}-{s.duration_ns}"
+)
+def test_the_device_that_fails_on_the_buggy_bsc_works_on_i2c_gpio(stretch: Stretch) -> None:
+    """soc-facts §1.5: the same stretching device fails on the BCM2835's BSC and works on the
+    bit-banged bus, which reads SCL back and waits for it."""
+    board, _ = board_with(stretch)
+    try:
+        result: object = bsc1(board).transfer(MSGS)
+    except BusError as e:
+        result = e
+    assert result != WANT
+    fresh, _ = board_with(stretch)  # (a slipped slave may still hold SDA on the first board)
+    bus = attach_i2c_gpio(fresh, "i2c-3", "GPIO2", "GPIO3")
+    assert bus.transfer(MSGS) == WANT
+
+
+def test_a_stretch_delays_the_clock_by_exactly_its_length() -> None:
+    """i2c-algo-bit sclhi: after SCL reads high the master waits a full udelay, so the high time
+    after a stretch is the normal one and the transfer is longer by the stretch's excess."""
+    plain, _ = board_with()
+    bus = attach_i2c_gpio(plain, "i2c-3", "P1-03", "P1-05")
+    t0 = plain.now_ns
+    bus.transfer(MSGS)
+    base = plain.now_ns - t0
+    stretched, _ = board_with(Stretch(P.READ_POST_ACK, 40_000, byte_index=1))
+    bus2 = attach_i2c_gpio(stretched, "i2c-3", "GPIO2", "GPIO3")
+    highs: list[int] = []
+    rises: list[int] = []
+    stretched.net("GPIO3").watch(
+        lambda _n, lv, t: rises.append(t) if lv else (rises and highs.append(t - rises[-1]))
+    )
+    t0 = stretched.now_ns
+    assert bus2.transfer(MSGS) == WANT
+    # the slave holds SCL 40 µs from the fall; the master raises it 5 µs after the fall
+    # (scllo's udelay/2, then sdahi's (udelay+1)/2 before the next byte's first clock)
+    assert stretched.now_ns - t0 == base + 40_000 - 5_000
+    assert min(highs) == 5_000  # udelay 5 µs at 100 kHz, every pulse
+
+
+def test_bit_period_is_twice_udelay() -> None:
+    """i2c-gpio default: udelay 5 µs → 100 kHz: a written bit is (u+1)/2 + u + u/2 = 10 µs."""
+    board, _ = board_with()
+    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    assert bus.udelay_us == 5
+    assert bus.speed_hz == 100_000
+    rises: list[int] = []
+    board.net("GPIO3").watch(lambda _n, lv, t: rises.append(t) if lv else None)
+    bus.transfer([I2cMessage(0x48, False, b"\x00")])
+    gaps = {b - a for a, b in itertools.pairwise(rises)}
+    assert gaps == {10_000}
+
+
+def test_errors_are_those_of_i2c_algo_bit() -> None:
+    """i2c-algo-bit: no ACK to the address → ENXIO, to a data byte → EIO, SCL never rising within
+    the adapter timeout (100 ms for i2c-gpio) → ETIMEDOUT."""
+    board, target = board_with()
+    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    with pytest.raises(BusError) as err:
+        bus.transfer([I2cMessage(0x49, True, 1)])
+    assert (err.value.kind, err.value.errno_name, err.value.phase) == ("nack", "ENXIO", "address")
+    target.nack_data_after = 2
+    with pytest.raises(BusError) as err:
+        bus.transfer([I2cMessage(0x48, False, b"\x00\x01\x02\x03")])
+    assert (err.value.errno_name, err.value.phase, err.value.transferred) == (
+        "EIO",
+        "data byte 3",
+        2,
+    )
+    target.nack_data_after = None
+    target.stretches = [Stretch(P.WRITE_PRE_ACK, 150 * NS_PER_MS, byte_index=1)]
+    t0 = board.now_ns
+    with pytest.raises(BusError) as err:
+        bus.transfer([I2cMessage(0x48, False, b"\x00")])
+    assert (err.value.kind, err.value.errno_name) == ("timeout", "ETIMEDOUT")
+    assert board.now_ns - t0 >= 100 * NS_PER_MS
+
+
+def test_recovery_by_nine_clocks_frees_a_hung_bus() -> None:
+    """soc-facts §1.5 / i2c-core bus recovery: a slave stuck holding SDA low is clocked out of
+    its byte (up to nine SCL pulses) and a STOP frees the bus."""
+    board, target = board_with()
+    board.inject(HoldSdaLow(device=target))
+    assert not board.net("GPIO2").level
+    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    falls: list[int] = []
+    board.net("GPIO3").watch(lambda _n, lv, t: falls.append(t) if not lv else None)
+    assert bus.recover()
+    assert board.net("GPIO2").level
+    assert 1 <= len(falls) <= 10
+    assert bus.transfer(MSGS) == WANT
+
+
+def test_bad_configuration_is_refused() -> None:
+    """Bad input gets a clear error: a speed i2c-gpio's whole-µs delay cannot make, one pin twice."""
+    board, _ = board_with()
+    with pytest.raises(ConfigurationError, match="500000"):
+        attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3", speed_hz=1_000_000)
+    with pytest.raises(ConfigurationError, match="two separate"):
+        I2cGpioBus(board.world, board.net("GPIO2"), board.net("GPIO2"))
+    with pytest.raises(ConfigurationError, match="positive"):
+        attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3", speed_hz=0)
+
+
+def test_i2c_gpio_on_any_two_pins_with_a_jumper() -> None:
+    """DESIGN: i2c-gpio on any two GPIOs; a device wired there through jumpers is found by node."""
+    board, _ = board_with()
+    dev = PointerTarget(0x50, fill=0x10)
+    board.attach(dev, bus="probe", kind="i2c", sda="GPIO23", scl="GPIO24")
+    for pin in ("GPIO23", "GPIO24"):
+        board.net(pin).drive(f"jig pull-up {pin}", Drive.pull_up(4_700))
+    bus = attach_i2c_gpio(board, "i2c-4", "GPIO23", "GPIO24")
+    assert bus.transfer([I2cMessage(0x50, False, b"\x01"), I2cMessage(0x50, True, 2)]) == [
+        b"\x11\x12"
+    ]
+    with pytest.raises(BusError):
+        bus.transfer([I2cMessage(0x48, True, 1)])  # the other device is on GPIO2/3
