@@ -19,6 +19,7 @@ from ..world.clock import World
 from ..world.net import Circuit
 from .bsc import BscBlock
 from .gpio import GpioBlock, gpio_block
+from .mini_uart import MiniUartBlock, aux_alias
 from .pads import PadsBlock
 from .pl011 import Pl011Block
 from .registers import RegisterBlock
@@ -48,7 +49,8 @@ def block_list(variant: SocVariant) -> list[BlockSpec]:
         *(BlockSpec(n, BscBlock) for n in variant.i2c_controllers),
         BlockSpec("spi0", Spi0Block),
         *(BlockSpec(n, Pl011Block) for n in variant.pl011_uarts),
-        #        BlockSpec("aux", MiniUartBlock),
+        BlockSpec("uart1", MiniUartBlock),
+        BlockSpec("aux", aux_alias),  # the same mini UART block under its AUX name
     ]
 
 
@@ -93,6 +95,15 @@ class Soc:
                 f"blocks: {', '.join(self.blocks)}"
             )
         return block
+
+    def set_core_clock(self, hz: int) -> None:
+        """Change the VPU core clock at run time; blocks clocked from it follow through their
+        ``core_clock_changed(hz)`` (the mini UART's baud rate changes, soc-facts §4.2)."""
+        self.variant = self.variant.with_overrides(core_clock_hz=hz)
+        for block in dict.fromkeys(self.blocks.values()):  # once each (``aux`` is ``uart1``)
+            hook = getattr(block, "core_clock_changed", None)
+            if callable(hook):
+                hook(hz)
 
     def reset(self) -> None:
         """Every block back to its reset state (a SoC reset: wires and devices stay)."""
