@@ -142,8 +142,10 @@ class Uart:
         return self._session.call(self._backend.uart_in_waiting, self._info.number)
 
     def send_break(self, duration_s: float = 0.25) -> None:
-        """Hold TX low (a break) for ``duration_s`` (pyserial's default 0.25 s)."""
+        """Hold TX low (a break) for ``duration_s``, more than 0 and up to 10 s (default 0.25 s)."""
         ns = seconds_to_ns(duration_s, f"{self.name}.send_break(duration_s)", 10.0)
+        if ns == 0:
+            raise ConfigurationError(f"{self.name}.send_break: a break lasts a positive time")
         self._session.call(self._backend.uart_send_break, self._info.number, ns)
 
     def flush(self) -> None:

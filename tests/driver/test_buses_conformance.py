@@ -157,13 +157,7 @@ def test_i2c_nack_carries_what_the_user_needs(board: RpiBoard) -> None:
 
 # -- UART ---------------------------------------------------------------------------------------
 
-UART_PENDING = pytest.mark.xfail(
-    reason="the PL011/mini UART blocks have not landed in the emulator's SoC yet",
-    strict=True,
-)
 
-
-@UART_PENDING
 @exercises(
     "RpiBoard.uarts",
     "RpiBoard.uarts_item",
@@ -198,7 +192,6 @@ def test_illegal_uart_specifier(board: RpiBoard, bad: Any) -> None:
         board.uarts[bad]
 
 
-@UART_PENDING
 @exercises("Uart.format", "Uart.data_bits", "Uart.parity", "Uart.stop_bits")
 def test_uart_line_settings_each_value_and_limits(board: RpiBoard) -> None:
     """soc-facts §4.2: PL011 5-8 data bits, even/odd/stick/no parity, 1 or 2 stop bits."""
@@ -241,6 +234,8 @@ def test_uart_illegal_settings(board: RpiBoard) -> None:
             u.read(bad_n, bad_t)  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError, match=r"send_break\(duration_s\)"):
         u.send_break(11)
+    with pytest.raises(ConfigurationError, match=r"a break lasts a positive time"):
+        u.send_break(0)
 
 
 def test_mini_uart_refuses_what_it_cannot_do() -> None:
@@ -253,7 +248,6 @@ def test_mini_uart_refuses_what_it_cannot_do() -> None:
                 u.format = UartFormat(**kwargs)
 
 
-@UART_PENDING
 @exercises("Uart.in_waiting", "Uart.discard_input", "Uart.flush", "Uart.send_break")
 def test_uart_buffers_and_break(board: RpiBoard) -> None:
     """soc-facts §4.2: a break loads one 0x00 with BE set: a device error (UART_BREAK)."""
@@ -271,7 +265,6 @@ def test_uart_buffers_and_break(board: RpiBoard) -> None:
     assert [e.code for e in errors] == [DeviceErrorCode.UART_BREAK]
 
 
-@UART_PENDING
 def test_query_instrument_status_raises_the_board_errors(board: RpiBoard) -> None:
     """IVI Driver Core: with Query Instrument Status on, a call reports the device's errors."""
     u = board.uarts[0]

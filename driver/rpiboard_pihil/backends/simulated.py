@@ -81,8 +81,6 @@ GPPUD_OF_PULL = {Pull.NONE: 0b00, Pull.DOWN: 0b01, Pull.UP: 0b10}
 GPSET_REGS = ("GPSET0", "GPSET1")
 GPCLR_REGS = ("GPCLR0", "GPCLR1")
 GPLEV_REGS = ("GPLEV0", "GPLEV1")
-UART_DRAIN = 1 << 20
-"""Bytes taken from a UART block at once when its receive side is drained (all there are)."""
 GPPUD_WAIT_NS = 1_000
 """Linux pinctrl-bcm2835 waits udelay(1) for the datasheet's 150 cycles, before and after the clock."""
 
@@ -331,7 +329,6 @@ class SimulatedBackend:
         self._i2c_hz: dict[int, int] = {}
         self._uart_formats: dict[int, UartFormat] = {}
         self._uart_counts: dict[int, dict[str, int]] = {}
-        self._rx: dict[int, bytearray] = {}
         self._errors: list[ErrorQueryResult] = []
         profile = getattr(board, "profile", None)
         self._claimed: dict[int, str] = {}
@@ -729,22 +726,15 @@ class SimulatedBackend:
         self._spi[(bus, cs)] = (self.spi_get_mode(bus, cs), hz)
 
     # -- UART ------------------------------------------------------------------------------
-    # The tty layer's part is here: a receive buffer the block's FIFO is drained into (so
-    # in_waiting can count without losing bytes), and the error-count baseline per UART.
     def _uart(self, uart: int) -> Any:
+        """The UART block, its port opened (at 115200 8N1) on first use as a tty is."""
         block = self._block("uart", uart)
-        if uart not in self._uart_counts:  # first use: the port opens at 115200 8N1
-            self._uart_counts[uart] = dict(block.error_counts())
-            self._rx[uart] = bytearray()
+        if uart not in self._uart_counts:
             if uart not in self._uart_formats:
                 block.configure(DEFAULT_UART_FORMAT.baud_rate, 8, "none", 1)
                 self._uart_formats[uart] = DEFAULT_UART_FORMAT
+            self._uart_counts[uart] = dict(block.error_counts())
         return block
-
-    def _drain_rx(self, uart: int) -> bytearray:
-        buffer = self._rx[uart]
-        buffer += self._uart(uart).read(UART_DRAIN, 0)
-        return buffer
 
     def uart_get_format(self, uart: int) -> UartFormat:
         return self._uart_formats.get(uart, DEFAULT_UART_FORMAT)
@@ -752,8 +742,9 @@ class SimulatedBackend:
     @translated
     def uart_set_format(self, uart: int, fmt: UartFormat) -> None:
         parity = fmt.parity.name.lower()
-        self._uart(uart).configure(fmt.baud_rate, fmt.data_bits, parity, fmt.stop_bits)
+        self._block("uart", uart).configure(fmt.baud_rate, fmt.data_bits, parity, fmt.stop_bits)
         self._uart_formats[uart] = fmt
+        self._uart(uart)
 
     @translated
     def uart_write(self, uart: int, data: bytes) -> None:
@@ -761,16 +752,11 @@ class SimulatedBackend:
 
     @translated
     def uart_read(self, uart: int, n: int, timeout_ns: int) -> bytes:
-        buffer = self._drain_rx(uart)
-        if len(buffer) < n:
-            buffer += self._uart(uart).read(n - len(buffer), timeout_ns)
-        out = bytes(buffer[:n])
-        del buffer[:n]
-        return out
+        return bytes(self._uart(uart).read(n, timeout_ns))
 
     @translated
     def uart_in_waiting(self, uart: int) -> int:
-        return len(self._drain_rx(uart))
+        return int(self._uart(uart).in_waiting())
 
     @translated
     def uart_send_break(self, uart: int, duration_ns: int) -> None:
@@ -778,11 +764,11 @@ class SimulatedBackend:
 
     @translated
     def uart_flush(self, uart: int) -> None:
-        self._uart(uart)  # write() returns once the bytes are on the wire: nothing is pending
+        self._uart(uart).flush()
 
     @translated
     def uart_discard_input(self, uart: int) -> None:
-        self._drain_rx(uart).clear()
+        self._uart(uart).discard_input()
 
     def _uart_errors(self) -> Iterator[ErrorQueryResult]:
         names = {
