@@ -94,6 +94,12 @@ def test_every_profile_opens_in_simulation(board: str) -> None:
         assert u.instrument_model in u.supported_instrument_models
         assert len(u.supported_instrument_models) == 6
         assert b.board_name == board
+        for collection in (b.gpios, b.pins, b.i2c_buses, b.spi_buses, b.uarts):
+            assert len(collection) > 0
+            assert [collection[name].name for name in collection] == list(collection.names)
+        for bus in b.spi_buses.values():
+            assert [bus.devices[n].name for n in bus.devices] == list(bus.devices.names)
+        assert b.pins[1].name == f"{b.info.primary_header}-01"
 
 
 # -- the session --------------------------------------------------------------------------------
