@@ -170,8 +170,14 @@ class MasterWire(Protocol):
         """When SCL last went high, if it is high now; None while it is low."""
         ...
 
-    def sda_before(self, t: int) -> bool:
-        """The SDA level just before ``t`` (a change at exactly ``t`` is not seen)."""
+    def sda_at(self, t: int) -> bool:
+        """The SDA level just before ``t`` (``t`` not after now, and not before the master's
+        last SCL release; a change at exactly ``t`` is not seen)."""
+        ...
+
+    @property
+    def master_sda_low(self) -> bool:
+        """Whether the master itself pulls SDA low now."""
         ...
 
 
@@ -269,30 +275,26 @@ class BscSequencer:
     # -- one bit -----------------------------------------------------------------------
     def bit(self, wire: MasterWire, out: bool) -> Generator[int | WaitRise, int | None, BitOutcome]:
         """Clock one bit from the current fall: put ``out`` on SDA (True releases it),
-        release SCL, sample SDA, make the next fall."""
+        release SCL, sample SDA, make the next fall.
+
+        The sample is read back at the fall from the wire's SDA history (the level just
+        before the sample instant), which is the same as waking up for it.
+        """
         tm = self.timing
         k = self.k
-        yield self.time(k + tm.fedl)
-        wire.drive_sda(not out)
+        if wire.master_sda_low == out:  # the drive changes: FEDL after the fall
+            yield self.time(k + tm.fedl)
+            wire.drive_sda(not out)
         kr = k + tm.half
         yield self.time(kr)
         wire.drive_scl(False)
-        if tm.stretch_bug:
-            ts = self.time(kr + tm.redl)
-            yield ts
-            sampled = wire.sda_before(ts)
-            kc = yield from self._after_release(kr)
-        else:
-            kc = yield from self._after_release(kr)
-            if kc is None:
-                return CLKT_BIT
-            # the sample follows the real rise: REDL after it
-            ts = self.time(kc - tm.half + tm.redl)
-            yield ts
-            sampled = wire.sda_before(ts)
+        kc = yield from self._after_release(kr)
         if kc is None:
             return CLKT_BIT
+        # buggy: REDL after the master's own rising edge; fixed: REDL after the real rise
+        ts = self.time((kr if tm.stretch_bug else kc - tm.half) + tm.redl)
         yield self.time(kc)
+        sampled = wire.sda_at(ts)
         wire.drive_scl(True)
         self.k = kc
         return BitOutcome(sampled)

@@ -158,8 +158,8 @@ class VirtualBus:
             self.scl, scl_ext_low or any(s.holds_scl for s in self.slaves), scl_released
         )
         self.scl_rose = -1
-        self._sda_changed_at = -1
-        self._sda_before = self.sda
+        self._sda_history: list[tuple[int, bool]] = []  # (time, level) since the last release
+        self._sda_base = self.sda  # the level before the history starts
         self._queue: list[tuple[bool, bool]] = []  # (is_scl, level)
         self._busy = False
         for s in self.slaves:
@@ -195,9 +195,7 @@ class VirtualBus:
             self._sda_rel,
         )
         if sda != self.sda:
-            if self._sda_changed_at != t:
-                self._sda_changed_at = t
-                self._sda_before = self.sda
+            self._sda_history.append((t, sda))
             self.sda = sda
             self._queue.append((False, sda))
             if self.log is not None:
@@ -220,6 +218,9 @@ class VirtualBus:
     def drive_scl(self, low: bool) -> None:
         if self.m_scl != low:
             self.m_scl = low
+            if not low:
+                self._sda_base = _level_before(self._sda_history, self._sda_base, self.now)
+                self._sda_history = [e for e in self._sda_history if e[0] >= self.now]
             self._recompute()
 
     def drive_sda(self, low: bool) -> None:
@@ -227,11 +228,15 @@ class VirtualBus:
             self.m_sda = low
             self._recompute()
 
+    @property
+    def master_sda_low(self) -> bool:
+        return self.m_sda
+
     def scl_rose_at(self) -> int | None:
         return self.scl_rose if self.scl else None
 
-    def sda_before(self, t: int) -> bool:
-        return self._sda_before if self._sda_changed_at == t else self.sda
+    def sda_at(self, t: int) -> bool:
+        return _level_before(self._sda_history, self._sda_base, t)
 
     # -- time ----------------------------------------------------------------------------
     def _next_release(self) -> tuple[int, I2cSlave] | None:
@@ -304,8 +309,8 @@ class NetLines:
         self._m_scl = False
         self._rose = -1
         self._rise_waiters: list[simpy.Event] = []
-        self._sda_changed_at = -1
-        self._sda_before = sda.level
+        self._sda_history: list[tuple[int, bool]] = []
+        self._sda_base = sda.level
         self._unwatch = [scl.watch(self._scl_changed), sda.watch(self._sda_changed)]
 
     def close(self) -> None:
@@ -322,14 +327,16 @@ class NetLines:
                     w.succeed(t)
 
     def _sda_changed(self, net: Net, level: bool, t: int) -> None:
-        if self._sda_changed_at != t:
-            self._sda_changed_at = t
-            self._sda_before = not level
+        self._sda_history.append((t, level))
 
     # MasterWire
     def drive_scl(self, low: bool) -> None:
         if self._m_scl != low:
             self._m_scl = low
+            if not low:
+                now = self.world.now_ns
+                self._sda_base = _level_before(self._sda_history, self._sda_base, now)
+                self._sda_history = [e for e in self._sda_history if e[0] >= now]
             self._drive_scl(_OD_LOW if low else None)
 
     def drive_sda(self, low: bool) -> None:
@@ -337,11 +344,15 @@ class NetLines:
             self._m_sda = low
             self._drive_sda(_OD_LOW if low else None)
 
+    @property
+    def master_sda_low(self) -> bool:
+        return self._m_sda
+
     def scl_rose_at(self) -> int | None:
         return self._rose if self.scl_net.level else None
 
-    def sda_before(self, t: int) -> bool:
-        return self._sda_before if self._sda_changed_at == t else self.sda_net.level
+    def sda_at(self, t: int) -> bool:
+        return _level_before(self._sda_history, self._sda_base, t)
 
     @property
     def waiting(self) -> bool:
@@ -382,6 +393,14 @@ class NetLines:
 
 
 _OD_LOW = Drive.open_drain_low()
+
+
+def _level_before(history: list[tuple[int, bool]], base: bool, t: int) -> bool:
+    """The level just before ``t`` from a (time, new level) history starting at ``base``."""
+    for when, level in reversed(history):
+        if when < t:
+            return level
+    return base
 
 
 # ------------------------------------------------------------------------------------
@@ -797,5 +816,7 @@ class FastBus:
         vbus.scl = False
         vbus.now = self.seq.position_ns
         vbus.sda = not (self.master_sda_low or any(s.sda_low for s in self.slaves))
+        vbus._sda_history = []
+        vbus._sda_base = vbus.sda
         for s in self.slaves:
             s.sda_raw = vbus.sda
