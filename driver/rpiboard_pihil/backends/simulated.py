@@ -828,7 +828,7 @@ class Simulation:
         """Advance simulated time (as ``board.delay``)."""
         from ..validate import seconds_to_ns
 
-        self._call(self._board.run_for, seconds_to_ns(seconds, "run_for(seconds)"))
+        self._call(self._backend.delay_ns, seconds_to_ns(seconds, "run_for(seconds)"))
 
     def connect(self, a: str, b: str) -> Any:
         """A jumper wire between two pins; returns the wire (for `disconnect`)."""
