@@ -12,7 +12,10 @@ from pihil_emulator.errors import BusError, ConfigurationError
 from pihil_emulator.world.clock import NS_PER_MS, NS_PER_S
 from pihil_emulator.world.net import Drive
 
-from .i2c_rig import PointerTarget, Rig, make_rig
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget, Rig, make_rig
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
 
 @pytest.fixture(params=["transaction", "pin"])

@@ -7,7 +7,10 @@ import pytest
 from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
 from pihil_emulator.errors import RegisterError
 
-from .i2c_rig import PointerTarget, Rig, make_rig
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget, Rig, make_rig
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
 C_I2CEN, C_INTR, C_INTT, C_INTD, C_ST, C_CLEAR, C_READ = (
     1 << 15,

@@ -9,7 +9,10 @@ from pihil_emulator.buses.i2c_timing import BscTiming, effective_cdiv, linux_div
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.edges import Edge
 
-from .i2c_rig import PointerTarget, Rig, make_rig
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget, Rig, make_rig
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
 
 def duration(rig: Rig, msgs: list[I2cMessage]) -> int:

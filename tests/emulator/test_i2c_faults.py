@@ -14,7 +14,10 @@ from pihil_emulator.errors import BusError
 from pihil_emulator.faults import DroppedDevice
 from pihil_emulator.soc.bsc import BscBlock
 
-from .i2c_rig import PointerTarget
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget  # type: ignore[no-redef]
 
 READ = [I2cMessage(0x48, False, b"\x04"), I2cMessage(0x48, True, 2)]
 

@@ -14,7 +14,10 @@ from pihil_emulator.buses.i2c_master import I2cMessage
 from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
 from pihil_emulator.errors import BusError
 
-from .i2c_rig import PointerTarget, Rig, make_rig
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget, Rig, make_rig
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
 HALF = 5_000  # T/2 at 100 kHz
 LEVELS = ["transaction", "pin"]

@@ -15,7 +15,10 @@ from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
 from pihil_emulator.errors import BusError
 from pihil_emulator.vcd import VcdRecorder
 
-from .i2c_rig import PointerTarget, Rig, make_rig
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .i2c_rig import PointerTarget, Rig, make_rig
+except ImportError:  # pragma: no cover
+    from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
 SIGROK = shutil.which("sigrok-cli")
 needs_sigrok = pytest.mark.skipif(

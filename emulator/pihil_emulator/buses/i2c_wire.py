@@ -218,9 +218,14 @@ class VirtualBus:
     def drive_scl(self, low: bool) -> None:
         if self.m_scl != low:
             self.m_scl = low
-            if not low:
-                self._sda_base = _level_before(self._sda_history, self._sda_base, self.now)
-                self._sda_history = [e for e in self._sda_history if e[0] >= self.now]
+            history = self._sda_history
+            if not low and history:
+                if history[-1][0] < self.now:
+                    self._sda_base = history[-1][1]
+                    history.clear()
+                else:
+                    self._sda_base = _level_before(history, self._sda_base, self.now)
+                    self._sda_history = [e for e in history if e[0] >= self.now]
             self._recompute()
 
     def drive_sda(self, low: bool) -> None:
@@ -333,10 +338,15 @@ class NetLines:
     def drive_scl(self, low: bool) -> None:
         if self._m_scl != low:
             self._m_scl = low
-            if not low:
-                now = self.world.now_ns
-                self._sda_base = _level_before(self._sda_history, self._sda_base, now)
-                self._sda_history = [e for e in self._sda_history if e[0] >= now]
+            history = self._sda_history
+            if not low and history:
+                now = int(self.world.env.now)
+                if history[-1][0] < now:
+                    self._sda_base = history[-1][1]
+                    history.clear()
+                else:
+                    self._sda_base = _level_before(history, self._sda_base, now)
+                    self._sda_history = [e for e in history if e[0] >= now]
             self._drive_scl(_OD_LOW if low else None)
 
     def drive_sda(self, low: bool) -> None:
