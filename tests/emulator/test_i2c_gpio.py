@@ -12,6 +12,7 @@ from pihil_emulator.board import Board
 from pihil_emulator.buses.i2c_faults import HoldSdaLow
 from pihil_emulator.buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
 from pihil_emulator.buses.i2c_master import I2cMessage
+from pihil_emulator.buses.i2c_slave import i2c_slaves
 from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
 from pihil_emulator.errors import BusError, ConfigurationError
 from pihil_emulator.soc.bsc import BscBlock
@@ -170,3 +171,30 @@ def test_i2c_gpio_on_any_two_pins_with_a_jumper() -> None:
     ]
     with pytest.raises(BusError):
         bus.transfer([I2cMessage(0x48, True, 1)])  # the other device is on GPIO2/3
+
+
+def test_a_device_answers_pins_toggled_from_test_code() -> None:
+    """DESIGN "Two levels": pin level is used where pins really interact, e.g. a device driven
+    from test code through pins: the target's front end follows any edges on its nets."""
+    board, target = board_with()
+    i2c_slaves(board.world, board.attachments)
+    board.gpio.set_function(2, "input")
+    board.gpio.set_function(3, "input")
+    sda, scl = board.net("GPIO2"), board.net("GPIO3")
+    low = Drive.open_drain_low()
+
+    def line(net_: object, level: bool) -> None:
+        assert net_ in (sda, scl)
+        net_.drive("test", None if level else low)  # type: ignore[attr-defined]
+        board.run_for(5_000)
+
+    line(sda, False)  # START
+    line(scl, False)
+    acked = []
+    for bit in [*[bool(0x91 >> (7 - i) & 1) for i in range(8)], True]:  # 0x48 read, then ACK slot
+        line(sda, bit)
+        line(scl, True)
+        acked.append(not sda.level)
+        line(scl, False)
+    assert acked[-1]  # the device ACKed its address
+    assert target.log[0][:2] == ("start", 1)

@@ -26,9 +26,10 @@ from __future__ import annotations
 import enum
 import weakref
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
 
+from ..attachments import Attachment
 from ..world.clock import World
 from ..world.net import Drive, Net
 from .i2c_target import I2cTarget, StretchPhase
@@ -459,3 +460,17 @@ def hub_for(world: World) -> I2cSlaveHub:
     if hub is None:
         hub = _HUBS[world] = I2cSlaveHub(world)
     return hub
+
+
+def i2c_slaves(world: World, attachments: Iterable[Attachment]) -> list[I2cSlave]:
+    """The slave front ends of the I2C attachments among ``attachments`` (created once each).
+
+    Call it when a device is attached so that its pins answer edges made from anywhere
+    (a bus, or test code toggling GPIOs) before any controller has looked for it.
+    """
+    hub = hub_for(world)
+    out = []
+    for att in attachments:
+        if att.kind == "i2c" and isinstance(att.device, I2cTarget):
+            out.append(hub.slave_for(att.device, att.nets["sda"], att.nets["scl"]))
+    return out
