@@ -271,8 +271,8 @@ class Glitch:
 class LineListener(Protocol):
     """Anything that follows a UART line: a receiver, a VCD tap."""
 
-    def listens_on(self, net: Net) -> bool:
-        """True when ``net`` is (now) this listener's input."""
+    def input_nets(self) -> list[Net]:
+        """The nets this listener hears now (matched by electrical node)."""
 
     def add_burst(self, burst: Burst) -> None: ...
 
@@ -471,17 +471,13 @@ class UartLines:
 
     def listeners_on(self, nets: Iterable[Net]) -> list[LineListener]:
         """Listeners whose input shares an electrical node with any of ``nets``."""
-        node_nets: list[Net] = []
-        seen: set[int] = set()
-        for n in nets:
-            if id(n.node) in seen:
-                continue
-            seen.add(id(n.node))
-            node_nets.extend(n.node.nets)
+        nodes = {id(n.node) for n in nets}
+        if not nodes:
+            return []
         return [
             listener
             for listener in self._listeners
-            if any(listener.listens_on(n) for n in node_nets)
+            if any(id(inp.node) in nodes for inp in listener.input_nets())
         ]
 
     def publish(self, burst: Burst, nets: Iterable[Net], *, exclude: object = None) -> None:

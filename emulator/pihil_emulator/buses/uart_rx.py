@@ -26,6 +26,7 @@ on a mini UART is one open-ended run of zeros.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -194,6 +195,7 @@ class UartReceiver:
         self._subscribers: list[Callable[[], None]] = []
         self._fast_cache: dict[tuple[LineSettings, LineSettings], bool] = {}
         self._advances = 0
+        self._after: Burst | None = None  # the burst just accepted whole (see _next_burst_start)
         self.hub = hub
         self._unwatch: list[Callable[[], None]] = []
         for net in list(watch) if watch is not None else self._routed():
@@ -267,6 +269,9 @@ class UartReceiver:
             return nets[0].level
         idle = self.unrouted_level
         return idle() if callable(idle) else idle
+
+    def input_nets(self) -> list[Net]:
+        return self._routed()
 
     def listens_on(self, net: Net) -> bool:
         return any(n is net for n in self._routed())
@@ -370,6 +375,7 @@ class UartReceiver:
 
     def _invalidate(self, t: float, *, by_start: bool) -> None:
         """Forget decoded characters from ``t`` on (by start time, or by completion time)."""
+        self._after = None
         while self._runs:
             run = self._runs[-1]
             first_bad = self._first_index_from(run, t, by_start)
@@ -421,7 +427,13 @@ class UartReceiver:
                     break
                 self._ready = th
                 self._await_high = False
-            ts = tl.first_level(self._ready, False)
+            ts: float | None = None
+            if self._after is not None:
+                ts = self._next_burst_start()
+                if ts is None and self._after is not None:
+                    break  # idle high after the last burst until something new arrives
+            if ts is None:
+                ts = tl.first_level(self._ready, False)
             if ts is None:
                 break
             s = self.settings_at(ts)
@@ -554,6 +566,35 @@ class UartReceiver:
         )
         self._runs.append(run)
         self._ready = run.completion(len(data) - 1)
+        self._after = burst
+
+    def _next_burst_start(self) -> float | None:
+        """Shortcut after a whole burst: the next one's start, when provably the next low.
+
+        True when the line between is plain idle: the next burst starts after this one
+        ends, no DC change and no glitch in between, and the DC level is high. Returns
+        None and keeps the shortcut when no later burst is known yet (the line idles);
+        returns None and drops it when the generic search must decide.
+        """
+        prev = self._after
+        tl = self._timeline
+        if prev is None or self._await_high or tl.glitches or not tl.dc_now():
+            self._after = None
+            return None
+        if tl.dc_times and tl.dc_times[-1] > self._ready:
+            self._after = None
+            return None
+        j = bisect.bisect_right(tl.burst_starts, prev.start_ns)
+        if j == 0 or tl.bursts[j - 1] is not prev:
+            self._after = None
+            return None
+        if j >= len(tl.bursts):
+            return None  # nothing after it yet: idle
+        nxt = tl.bursts[j]
+        self._after = None
+        if nxt.count == 0 or nxt.start_ns < prev.end_ns - EPS_NS or nxt.start_ns < self._ready:
+            return None
+        return nxt.start_ns
 
     def _prune(self) -> None:
         horizon = self._ready
