@@ -198,3 +198,41 @@ def test_a_device_answers_pins_toggled_from_test_code() -> None:
         line(scl, False)
     assert acked[-1]  # the device ACKed its address
     assert target.log[0][:2] == ("start", 1)
+
+
+def _crc8(data: bytes) -> int:
+    """Sensirion CRC-8 (poly 0x31, init 0xFF; CRC(0xBEEF) = 0x92)."""
+    crc = 0xFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc << 1 ^ 0x31) & 0xFF if crc & 0x80 else crc << 1 & 0xFF
+    return crc
+
+
+def _sht3x_reading(profile: str, gpio: bool) -> bytes:
+    from pihil_emulator.devices.sht3x import Sht3x
+
+    board = Board.from_profile(profile)
+    sensor = Sht3x(0x44)
+    board.attach(sensor, bus="i2c1")
+    if gpio:
+        bus: I2cGpioBus | BscBlock = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    else:
+        bus = bsc1(board)
+    bus.transfer([I2cMessage(0x44, False, b"\x2c\x06")])  # single shot, clock stretching
+    return bus.transfer([I2cMessage(0x44, True, 6)])[0]
+
+
+def test_a_sensor_stretching_through_its_conversion() -> None:
+    """DESIGN "Devices": the SHT3x holds SCL from the read header's ACK until its measurement is
+    done (soc-facts §1.1/§1.2: data put out after the master's sample point). On the buggy
+    BCM2835 the first bit is read before the sensor drives it; the fixed BCM2711 and the
+    bit-banged bus read it right (the CRC of each word checks)."""
+    assert _crc8(b"\xbe\xef") == 0x92
+    for profile, gpio in (("rpi-4b", False), ("rpi-b-rev2", True)):
+        data = _sht3x_reading(profile, gpio)
+        assert _crc8(data[0:2]) == data[2]
+        assert _crc8(data[3:5]) == data[5]
+    bad = _sht3x_reading("rpi-b-rev2", False)
+    assert _crc8(bad[0:2]) != bad[2]
