@@ -9,6 +9,8 @@ console's log shows what it really decoded (with FE/PE/BE flags).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..buses.uart_line import LineSettings
 from ..buses.uart_rx import RxChar
 from ..buses.uart_target import UartTarget
@@ -39,3 +41,18 @@ class Console(UartTarget):
         """Send ``text`` to the SoC as if typed; returns when its last stop bit ends."""
         data = text.encode() if isinstance(text, str) else bytes(text)
         return self.transmit(data)
+
+
+def console_factory(address: int | None, name: str, params: Mapping[str, object]) -> Console:
+    """Registry factory (profile model ``console``): ``baud``, ``data_bits``, ``parity``,
+    ``stop_bits`` (default 115200 8N1), ``echo`` (default true)."""
+    from .nmea_gps import line_settings_from
+    from .registry import Params
+
+    p = Params("console", params)
+    settings = line_settings_from(p, DEFAULT_SETTINGS)
+    echo = p.get_bool("echo", True)
+    p.done()
+    console = Console(settings, name)
+    console.echo = echo
+    return console

@@ -13,12 +13,16 @@ an hour of idle simulated time is 3600 wakes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import simpy
 
-from ..buses.uart_line import LineSettings
+if TYPE_CHECKING:
+    from .registry import Params
+
+from ..buses.uart_line import LineSettings, parity_name
 from ..buses.uart_target import UartTarget
 from ..errors import ConfigurationError
 from ..world.clock import NS_PER_S
@@ -213,3 +217,46 @@ class NmeaGps(UartTarget):
                 self.transmit(b"".join(self.sentences(self.utc_now())))
                 self.sent_seconds += 1
             t += NS_PER_S
+
+
+def line_settings_from(p: Params, default: LineSettings) -> LineSettings:
+    """``baud``, ``data_bits``, ``parity``, ``stop_bits`` parameters of a profile entry."""
+    return LineSettings(
+        p.get_float("baud", default.baud),
+        p.get_int("data_bits", default.data_bits),
+        parity_name(p.get_str("parity", default.parity) or "none"),
+        p.get_int("stop_bits", default.stop_bits),
+    )
+
+
+def nmea_gps_factory(address: int | None, name: str, params: Mapping[str, object]) -> NmeaGps:
+    """Registry factory (profile model ``nmea-gps``): line settings, ``utc`` (ISO 8601 at
+    simulated time 0), ``talker``, ``latitude``/``longitude``/``altitude_m``, ``quality``,
+    ``satellites``."""
+    from .registry import Params
+
+    p = Params("nmea-gps", params)
+    settings = line_settings_from(p, DEFAULT_SETTINGS)
+    utc_text = p.get_str("utc")
+    talker = p.get_str("talker", "GP") or "GP"
+    lat = p.get_float("latitude", GpsFix.latitude)
+    lon = p.get_float("longitude", GpsFix.longitude)
+    alt = p.get_float("altitude_m", GpsFix.altitude_m)
+    quality = p.get_int("quality", GpsFix.quality)
+    sats = p.get_int("satellites", GpsFix.satellites)
+    p.done()
+    utc = None
+    if utc_text is not None:
+        try:
+            utc = dt.datetime.fromisoformat(utc_text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigurationError(
+                f"device model 'nmea-gps': utc {utc_text!r} is not ISO 8601 "
+                "(e.g. 2024-05-01T12:00:00+00:00)"
+            ) from None
+        if utc.tzinfo is None:
+            utc = utc.replace(tzinfo=dt.UTC)
+    gps = NmeaGps(name, settings=settings, utc_at_zero=utc, talker=talker)
+    gps.set_position(lat, lon, alt)
+    gps.set_fix(quality, sats)
+    return gps

@@ -21,6 +21,7 @@ from ..buses.i2c_target import I2cTarget
 from ..errors import ConfigurationError
 from .at24 import AT24_PARTS, At24Eeprom, WriteProtectStyle
 from .bcd_calendar import RtcDevice
+from .console import console_factory
 from .emc2301 import Emc2301
 from .hat_eeprom import (
     GpioBankMap,
@@ -32,6 +33,7 @@ from .hat_eeprom import (
 )
 from .lm75b import Lm75b
 from .mcp3008 import Mcp3008
+from .nmea_gps import nmea_gps_factory
 from .pcf8523 import Pcf8523
 from .pcf85063a import Pcf85063a
 from .sht3x import Sht3x, Timing
@@ -336,6 +338,8 @@ DEVICE_MODELS: dict[str, DeviceEntry] = {
     "sht3x": DeviceEntry("i2c", _sht3x, 0x44, "Sensirion SHT3x humidity/temperature sensor"),
     "mcp3008": DeviceEntry("spi", _mcp3008, None, "Microchip MCP3008 8-channel 10-bit ADC"),
     "w25q": DeviceEntry("spi", _w25q, None, "Winbond W25Q SPI NOR flash (default W25Q32)"),
+    "nmea-gps": DeviceEntry("uart", nmea_gps_factory, None, "GPS sending NMEA RMC+GGA, 9600 8N1"),
+    "console": DeviceEntry("uart", console_factory, None, "serial console that echoes"),
 }
 
 
