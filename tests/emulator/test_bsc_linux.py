@@ -194,3 +194,38 @@ def test_scl_held_for_good_times_out_and_clear_frees_the_controller(level: str) 
     r.scl.release("solder bridge")
     r.world.run_for(1_000)  # START set-up time after SCL comes up
     assert r.bsc.transfer([I2cMessage(0x48, True, 1)]) == [b"\x00"]
+
+
+@pytest.mark.parametrize(
+    ("variant", "block", "pins", "alt"),
+    [
+        ("BCM2835", "bsc0", (0, 1), "ALT0"),
+        ("BCM2711", "bsc0", (0, 1), "ALT0"),
+        ("BCM2711", "bsc3", (4, 5), "ALT5"),
+        ("BCM2711", "bsc4", (6, 7), "ALT5"),
+        ("BCM2711", "bsc5", (12, 13), "ALT5"),
+        ("BCM2711", "bsc6", (22, 23), "ALT5"),
+    ],
+)
+def test_every_controller_works_on_its_pins(
+    variant: str, block: str, pins: tuple[int, int], alt: str
+) -> None:
+    """soc-facts §2 and §3.9: BSC0 on GPIO0/1 (ALT0) on both chips; on the BCM2711 BSC3-6 on
+    GPIO4/5, 6/7, 12/13, 22/23 (ALT5)."""
+    from pihil_emulator.soc.bsc import BscBlock
+
+    r = make_rig(variant)
+    for line in pins:
+        r.soc.gpio.set_function(line, alt)
+        r.soc.gpio.net(line).drive("jig pull-up", Drive.pull_up(4_700))
+    sda, scl = (r.soc.gpio.net(p) for p in pins)
+    t = PointerTarget(0x48, fill=0x30)
+    r.soc.attachments.attach(t, block, "i2c", {"sda": sda, "scl": scl})
+    bsc = r.soc.blocks[block]
+    assert isinstance(bsc, BscBlock)
+    assert bsc.transfer([I2cMessage(0x48, False, b"\x05"), I2cMessage(0x48, True, 2)]) == [
+        b"\x35\x36"
+    ]
+    r.attach(PointerTarget(0x49))  # on bsc1's pins (GPIO2/3), not on this bus
+    with pytest.raises(BusError):
+        bsc.transfer([I2cMessage(0x49, True, 1)])
