@@ -229,3 +229,16 @@ def test_every_controller_works_on_its_pins(
     r.attach(PointerTarget(0x49))  # on bsc1's pins (GPIO2/3), not on this bus
     with pytest.raises(BusError):
         bsc.transfer([I2cMessage(0x49, True, 1)])
+
+
+def test_the_driver_disables_clkt_when_it_probes() -> None:
+    """soc-facts §1.3 (mainline commit 9495b9b31abe): probe writes CLKT = 0; before the driver
+    acts the register holds its reset value 0x40."""
+    r, _ = rig_with("transaction", "BCM2711")
+    assert r.bsc.read("CLKT") == 0x40
+    r.bsc.set_bus_speed(400_000)
+    assert r.bsc.read("CLKT") == 0
+    assert r.bsc.read("DIV") == 626
+    r.bsc.write("CLKT", 64)
+    r.bsc.transfer([I2cMessage(0x48, True, 1)])
+    assert r.bsc.read("CLKT") == 64  # probed once: a user's setting stays

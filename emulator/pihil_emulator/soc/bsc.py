@@ -803,18 +803,25 @@ class BscBlock(RegisterBlock):
     _transferred = 0
 
     def _probe(self) -> None:
-        """What bcm2835_i2c_probe leaves in the registers: the default rate, CLKT 0, C 0."""
+        """What bcm2835_i2c_probe leaves in the registers (once, when the driver first acts):
+        the default rate, CLKT 0 (mainline: "just disable the timeout", soc-facts §1.3), C 0.
+        Until then the registers keep their reset values."""
         if self._probed:
             return
         self._probed = True
-        self.set_bus_speed(LINUX_DEFAULT_BUS_HZ)
+        self._set_rate(LINUX_DEFAULT_BUS_HZ)
         self.write("CLKT", 0)
         self.write("C", 0)
 
     def set_bus_speed(self, hz: int) -> None:
         """clk_bcm2835_i2c_set_rate: DIV and DEL for ``hz`` (soc-facts §2)."""
+        div = linux_divider(self.soc.variant.core_clock_hz, hz)  # refuse before probing
+        self._probe()
+        self.write("DIV", div.cdiv)
+        self.write("DEL", div.del_value)
+
+    def _set_rate(self, hz: int) -> None:
         div = linux_divider(self.soc.variant.core_clock_hz, hz)
-        self._probed = True
         self.write("DIV", div.cdiv)
         self.write("DEL", div.del_value)
 
