@@ -24,7 +24,6 @@ Calls to the target are stamped with the time of the edge that caused them
 from __future__ import annotations
 
 import enum
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol, TypeVar
@@ -451,14 +450,15 @@ class I2cSlaveHub:
 
 
 _OD_LOW = Drive.open_drain_low()
-_HUBS: weakref.WeakKeyDictionary[World, I2cSlaveHub] = weakref.WeakKeyDictionary()
+_HUB_ATTRIBUTE = "_pihil_i2c_slave_hub"
 
 
 def hub_for(world: World) -> I2cSlaveHub:
-    """The world's slave hub (created on first use)."""
-    hub = _HUBS.get(world)
-    if hub is None:
-        hub = _HUBS[world] = I2cSlaveHub(world)
+    """The world's slave hub (created on first use, kept on the world so it goes with it)."""
+    hub = getattr(world, _HUB_ATTRIBUTE, None)
+    if not isinstance(hub, I2cSlaveHub):
+        hub = I2cSlaveHub(world)
+        setattr(world, _HUB_ATTRIBUTE, hub)
     return hub
 
 
