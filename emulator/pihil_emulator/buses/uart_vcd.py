@@ -1,0 +1,106 @@
+"""UART waveforms into a VCD recording.
+
+A transmitter does not toggle its net bit by bit, so a `VcdRecorder`
+watching the net sees only the DC level (idle, break). `UartVcdTap` listens
+on the recorded nets like a receiver and, once each burst (or noise span)
+is over, adds the composed line's edges to the recorder in closed form
+(`VcdRecorder.add_edges`). Use it around the recording::
+
+    with board.record_vcd(path, ["GPIO14", "GPIO15"]) as rec, UartVcdTap(rec, board.circuit):
+        ...
+
+Closing the tap (or leaving its ``with``) flushes what is known up to now.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import TracebackType
+
+from ..vcd import VcdRecorder
+from ..world.net import Circuit, Net
+from .uart_line import Burst, Glitch, LineTimeline, UartLines
+
+
+class _NetTap:
+    """Follows one recorded net as a `LineListener` and writes its edges when they are final."""
+
+    def __init__(self, recorder: VcdRecorder, net: Net, hub: UartLines) -> None:
+        self.recorder = recorder
+        self.net = net
+        self.hub = hub
+        self.world = net.circuit.world
+        self.timeline = LineTimeline(initial=net.level)
+        self._level = net.level
+        self._flushed = float(self.world.now_ns)
+        self._unwatch: Callable[[], None] = net.watch(self._on_dc)
+        self.closed = False
+        hub.add_listener(self)
+
+    def input_nets(self) -> list[Net]:
+        return [] if self.closed else [self.net]
+
+    def _on_dc(self, _net: Net, level: bool, time_ns: int) -> None:
+        self.timeline.record_dc(float(time_ns), level)
+
+    def add_burst(self, burst: Burst) -> None:
+        self.timeline.add_burst(burst)
+        self._flush_at(burst.end_ns)
+
+    def burst_truncated(self, burst: Burst, cut_ns: float) -> None:
+        self._flush_at(max(cut_ns, burst.end_ns))
+
+    def add_glitches(self, glitches: list[Glitch]) -> None:
+        self.timeline.add_glitches(glitches)
+        for g in glitches:
+            self._flush_at(g.end_ns)
+
+    def _flush_at(self, t: float) -> None:
+        ev = self.world.timeout(max(0, math.ceil(t) - self.world.now_ns))
+        ev.callbacks.append(lambda _e: self.flush())
+
+    def flush(self) -> None:
+        """Hand the recorder every edge up to now."""
+        if self.closed:
+            return
+        now = float(self.world.now_ns)
+        if now <= self._flushed:
+            return
+        edges, self._level = self.timeline.edges(self.net.name, self._flushed, now, self._level)
+        self.recorder.add_edges(edges)
+        self._flushed = now
+        self.timeline.prune(now - 1.0)
+
+    def close(self) -> None:
+        self.flush()
+        self.closed = True
+        self._unwatch()
+        self.hub.remove_listener(self)
+
+
+class UartVcdTap:
+    """Adds the UART waveforms on ``recorder``'s nets to it (see the module docstring)."""
+
+    def __init__(self, recorder: VcdRecorder, circuit: Circuit) -> None:
+        hub = UartLines.of(circuit)
+        self._taps = [_NetTap(recorder, circuit[name], hub) for name in recorder.nets]
+
+    def flush(self) -> None:
+        for tap in self._taps:
+            tap.flush()
+
+    def close(self) -> None:
+        for tap in self._taps:
+            tap.close()
+
+    def __enter__(self) -> UartVcdTap:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
