@@ -133,3 +133,17 @@ def test_noise_is_in_the_recording_too(tmp_path: Path) -> None:
     assert decoded[:5] == message[:5]  # before the noise window (0.5 ms: 5.7 characters)
     assert bytes(console.received)[:5] == message[:5]
     assert bytes(console.received) != message
+
+
+@needs_sigrok
+def test_board_record_vcd_alone_gets_the_uart_waveform(tmp_path: Path) -> None:
+    """``board.record_vcd`` needs nothing else: a recorder watching a UART line gets a tap."""
+    board, uart, _console = console_board()
+    uart.configure(115_200)
+    path = tmp_path / "auto.vcd"
+    with board.record_vcd(path, ["J8-08", "J8-10"]):
+        board.run_for(20_000)
+        uart.write(b"automatic")
+        assert uart.read(9, 10_000_000) == b"automatic"
+    assert sigrok_bytes(path, "GPIO14", uart.baud_rate() or 0) == b"automatic"
+    assert sigrok_bytes(path, "GPIO15", 115_200) == b"automatic"

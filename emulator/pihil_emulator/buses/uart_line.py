@@ -406,9 +406,12 @@ class LineTimeline:
             t = nxt if nxt > t else math.nextafter(t, math.inf)
 
     def edges(self, net: str, t0: float, t1: float, level: bool) -> tuple[list[Edge], bool]:
-        """Changes of the composed level in ``(t0, t1]``, starting from ``level`` at ``t0``."""
+        """Changes of the composed level in ``[t0, t1]``, from ``level`` just before ``t0``."""
         out: list[Edge] = []
         t = t0
+        if self.level_at(t0) != level:
+            level = not level
+            out.append(Edge(round(t0), net, level))
         while True:
             nxt = self.next_change(t)
             if nxt is None or nxt > t1:
@@ -481,7 +484,9 @@ class UartLines:
         ]
 
     def publish(self, burst: Burst, nets: Iterable[Net], *, exclude: object = None) -> None:
-        """Hand ``burst`` to every listener on the nodes of ``nets``."""
+        """Hand ``burst`` to every listener on the nodes of ``nets`` (and open VCD recorders)."""
+        nets = list(nets)
+        self._tap_recorders(nets)
         targets = [x for x in self.listeners_on(nets) if x is not exclude]
         self._delivered[burst] = targets
         for listener in targets:
@@ -494,6 +499,10 @@ class UartLines:
         for listener in targets:
             listener.add_burst(burst)
 
+    def _tap_recorders(self, nets: list[Net]) -> None:
+        """Open VCD recorders on these nodes get a tap (`uart_vcd.tap_recorders`)."""
+        _tap_recorders_impl(self, nets)
+
     def truncated(self, burst: Burst, cut_ns: float) -> None:
         """``burst`` lost its characters from ``cut_ns`` on; tell whoever got it."""
         for listener in self._delivered.get(burst, []):
@@ -501,8 +510,21 @@ class UartLines:
 
     def add_glitches(self, net: Net, glitches: list[Glitch]) -> None:
         """Noise on ``net``'s node: every listener there sees the inverted spans."""
+        self._tap_recorders([net])
         for listener in self.listeners_on([net]):
             listener.add_glitches(glitches)
+
+
+_TAPPER: Callable[[UartLines, list[Net]], None] | None = None
+
+
+def _tap_recorders_impl(hub: UartLines, nets: list[Net]) -> None:
+    global _TAPPER
+    if _TAPPER is None:
+        from .uart_vcd import tap_recorders  # uart_vcd builds on this module
+
+        _TAPPER = tap_recorders
+    _TAPPER(hub, nets)
 
 
 def nets_of(provider: Callable[[], Iterable[Net]] | Iterable[Net]) -> list[Net]:

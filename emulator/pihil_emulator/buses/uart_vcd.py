@@ -10,12 +10,17 @@ is over, adds the composed line's edges to the recorder in closed form
         ...
 
 Closing the tap (or leaving its ``with``) flushes what is known up to now.
+
+It also happens by itself: when a burst or noise is published on a node that
+an open recorder watches (``board.record_vcd``), `tap_recorders` gives that
+recorder a tap, the way the SPI and I2C models notice recorders on their nets.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from types import TracebackType
 
 from ..vcd import VcdRecorder
@@ -46,7 +51,11 @@ class _NetTap:
 
     def add_burst(self, burst: Burst) -> None:
         self.timeline.add_burst(burst)
-        self._flush_at(burst.end_ns)
+        # flush as each frame's stop bits begin (its last edge): a recording closed mid-burst
+        # has every character that was on the wire
+        stop_at = (burst.settings.frame_bits - burst.settings.stop_bits) * burst.bit_ns
+        for i in range(burst.count):
+            self._flush_at(burst.char_start(i) + stop_at)
 
     def burst_truncated(self, burst: Burst, cut_ns: float) -> None:
         self._flush_at(max(cut_ns, burst.end_ns))
@@ -73,10 +82,15 @@ class _NetTap:
         self.timeline.prune(now - 1.0)
 
     def close(self) -> None:
+        if self.closed:
+            return
         self.flush()
         self.closed = True
         self._unwatch()
         self.hub.remove_listener(self)
+
+
+_TAPS: weakref.WeakKeyDictionary[VcdRecorder, UartVcdTap] = weakref.WeakKeyDictionary()
 
 
 class UartVcdTap:
@@ -84,7 +98,11 @@ class UartVcdTap:
 
     def __init__(self, recorder: VcdRecorder, circuit: Circuit) -> None:
         hub = UartLines.of(circuit)
+        old = _TAPS.get(recorder)
+        if old is not None:
+            old.close()
         self._taps = [_NetTap(recorder, circuit[name], hub) for name in recorder.nets]
+        _TAPS[recorder] = self
 
     def flush(self) -> None:
         for tap in self._taps:
@@ -104,3 +122,21 @@ class UartVcdTap:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def tap_recorders(hub: UartLines, nets: Iterable[Net]) -> None:
+    """Give every open `VcdRecorder` watching a net of these nets' nodes a tap (once)."""
+    seen: set[int] = set()
+    for net in nets:
+        if id(net.node) in seen:
+            continue
+        seen.add(id(net.node))
+        for member in net.node.nets:
+            for watcher in tuple(member._watchers):  # a recorder watches through a bound method
+                owner = getattr(watcher, "__self__", None)
+                if (
+                    isinstance(owner, VcdRecorder)
+                    and owner not in _TAPS
+                    and not getattr(owner, "_closed", False)
+                ):
+                    UartVcdTap(owner, hub.circuit)
