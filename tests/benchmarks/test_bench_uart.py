@@ -16,6 +16,7 @@ import time
 from pihil_emulator.board import Board
 from pihil_emulator.buses.uart_line import LineSettings
 from pihil_emulator.devices.console import Console
+from pihil_emulator.devices.nmea_gps import NmeaGps
 from pihil_emulator.soc.pl011 import Pl011Block
 
 BAUD = 115_200
@@ -81,3 +82,22 @@ def test_uart_115200_continuous_real_time_factor() -> None:
         f"real-time factor {rtf_bad:.1f}, {garbage} bytes"
     )
     assert moved >= SIM_SECONDS * BAUD // 10 * 0.95  # the line really was kept busy
+
+
+def test_gps_idle_hour_wall_time() -> None:
+    """DESIGN: an hour of simulated idle time on a board with a GPS costs under a second
+    (here with UART0 open at 9600, taking the sentences into its tty buffer)."""
+    board = Board.from_profile("mirkopc")
+    for wire in list(board.circuit.wires):
+        if {wire.a.name, wire.b.name} == {"GPIO14", "GPIO15"}:
+            board.circuit.disconnect(wire)
+    gps = NmeaGps("gps")
+    board.attach(gps, bus="uart0")
+    uart = _uart(board)
+    uart.configure(9600)
+    t0 = time.perf_counter()
+    board.run_for(3600 * 1_000_000_000)
+    wall = time.perf_counter() - t0
+    received = len(uart.read(1 << 24, 0))
+    print(f"\nGPS at 9600 on UART0, one simulated hour: {wall:.3f} s wall, {received} bytes read")
+    assert gps.sent_seconds == 3600

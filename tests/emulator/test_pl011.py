@@ -493,3 +493,25 @@ def test_parity_mismatch_flags_reach_the_far_end_too() -> None:
     rig.uart.configure(115_200, 8, "odd", 1)
     rig.uart.write(b"\x10")
     assert [(c.value, c.flags) for c in rig.heard()] == [(0x10, PE)]
+
+
+def test_board_jumper_tx_to_rx_is_a_loopback() -> None:
+    """Issue 4: a jumper TX→RX makes a loopback (the MirkoPC test jig wires J8-08 to J8-10);
+    receivers are found by electrical node, so removing the wire ends it."""
+    from pihil_emulator.board import Board
+
+    board = Board.from_profile("mirkopc")
+    uart = board.soc.blocks["uart0"]
+    assert isinstance(uart, Pl011Block)
+    uart.configure(115_200)
+    uart.write(b"through the jig")
+    assert uart.read(15, 10_000_000) == b"through the jig"
+    jig = [w for w in board.circuit.wires if {w.a.name, w.b.name} == {"GPIO14", "GPIO15"}]
+    assert len(jig) == 1
+    board.gpio.set_pull(15, "up")  # else the open RX input sits on its reset pull-down: a break
+    board.circuit.disconnect(jig[0])
+    uart.write(b"nobody")
+    assert uart.read(6, 10_000_000) == b""
+    board.connect("J8-08", "J8-10")
+    uart.write(b"again")
+    assert uart.read(5, 10_000_000) == b"again"
