@@ -350,9 +350,11 @@ def test_rts_deasserts_when_the_rx_fifo_reaches_its_level() -> None:
     rts = rig.gpio.net(17)
     assert rts.level is False  # asserted
     rig.far_tx.send(bytes(16))
-    rig.run(3_000_000)
-    rig.uart.read("FR")  # a register access brings the FIFO up to date
-    assert rts.level is True
+    frame = 10 * 1e9 / rig.uart.baud_rate()  # type: ignore[operator]
+    rig.run(int(15 * frame))
+    assert rts.level is False  # 15 characters in
+    rig.run(int(frame))
+    assert rts.level is True  # the 16th: de-asserted when it arrives, with no register access
     rig.uart.read("DR")
     assert rts.level is False
 

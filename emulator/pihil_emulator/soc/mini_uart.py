@@ -18,6 +18,7 @@ round(core / (8 · baud)), as ``DIV_ROUND_CLOSEST(uartclk, 16 · baud)`` does.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, overload
@@ -149,6 +150,8 @@ class MiniUartBlock(RegisterBlock):
         self._overrun_stat = False  # STAT bit 4
         self._rts_out: bool | None = None
         self._tty: UartTty | None = None
+        self._rts_wake: int | None = None
+        self.rx.subscribe(self._on_rx_news)
         self._cts_unwatch: list[Callable[[], None]] = [
             net.watch(self._on_cts_pin) for net in self.pins.candidates("CTS1")
         ]
@@ -292,6 +295,31 @@ class MiniUartBlock(RegisterBlock):
         if low != self._rts_out:
             self._rts_out = low
             self.pins.drive_rts(low)
+        if cntl >> 2 & 1 and self._tty is None:
+            level = FIFO_DEPTH - RTS_SPACES[cntl >> 4 & 3]  # de-asserts at this fill level
+            if len(self._rx_fifo) < level:
+                when = self.rx.time_of(level - len(self._rx_fifo) - 1)
+                if when is not None:
+                    self._wake_for_rts(when)
+
+    def _wake_for_rts(self, t: float) -> None:
+        """Nobody reads the FIFO between register accesses: wake when it reaches the level."""
+        due = max(self.world.now_ns, math.ceil(t - 1e-6))
+        if self._rts_wake is not None and self.world.now_ns <= self._rts_wake <= due:
+            return
+        self._rts_wake = due
+        ev = self.world.timeout(due - self.world.now_ns)
+        ev.callbacks.append(self._on_rts_wake)
+
+    def _on_rts_wake(self, _event: object) -> None:
+        if self._rts_wake is not None and self._rts_wake <= self.world.now_ns:
+            self._rts_wake = None
+        self._sync()
+        self._update_rts()
+
+    def _on_rx_news(self) -> None:
+        if self._values.get("AUX_MU_CNTL_REG", 0) >> 2 & 1 and self._tty is None:
+            self._update_rts()
 
     # -- receive path ---------------------------------------------------------------------------
     def _sync(self) -> None:

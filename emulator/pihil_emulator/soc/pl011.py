@@ -26,6 +26,7 @@ buffer); ``write``, ``read``, ``send_break``, ``error_counts``.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, overload
@@ -213,6 +214,8 @@ class Pl011Block(RegisterBlock):
         self._cts = False
         self._rts_out: bool | None = None
         self._tty: UartTty | None = None
+        self._rts_wake: int | None = None
+        self.rx.subscribe(self._on_rx_news)
         self._cts_unwatch: list[Callable[[], None]] = [
             net.watch(self._on_cts_pin) for net in self.pins.candidates(f"CTS{n}")
         ]
@@ -385,6 +388,29 @@ class Pl011Block(RegisterBlock):
         if asserted != self._rts_out:
             self._rts_out = asserted
             self.pins.drive_rts(asserted)
+        if rtsen and asserted and self._tty is None:
+            # nobody reads the FIFO between register accesses: wake when it reaches the level
+            when = self.rx.time_of(self._rx_trigger() - len(self._rx_fifo) - 1)
+            if when is not None:
+                self._wake_for_rts(when)
+
+    def _wake_for_rts(self, t: float) -> None:
+        due = max(self.world.now_ns, math.ceil(t - 1e-6))
+        if self._rts_wake is not None and self.world.now_ns <= self._rts_wake <= due:
+            return
+        self._rts_wake = due
+        ev = self.world.timeout(due - self.world.now_ns)
+        ev.callbacks.append(self._on_rts_wake)
+
+    def _on_rts_wake(self, _event: object) -> None:
+        if self._rts_wake is not None and self._rts_wake <= self.world.now_ns:
+            self._rts_wake = None
+        self._sync()
+        self._update_rts()
+
+    def _on_rx_news(self) -> None:
+        if self.peek_or("CR", 0) >> 14 & 1 and self._tty is None:
+            self._update_rts()
 
     def rts_asserted(self) -> bool:
         return bool(self._rts_out)
