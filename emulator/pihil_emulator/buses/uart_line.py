@@ -525,8 +525,3 @@ def _tap_recorders_impl(hub: UartLines, nets: list[Net]) -> None:
 
         _TAPPER = tap_recorders
     _TAPPER(hub, nets)
-
-
-def nets_of(provider: Callable[[], Iterable[Net]] | Iterable[Net]) -> list[Net]:
-    """A list of nets from a list or a function returning one."""
-    return list(provider() if callable(provider) else provider)

@@ -140,9 +140,6 @@ class Run:
         n = int((t - self.first_ns + EPS_NS) // self.pitch_ns) + 1
         return n if self.count is None else min(n, self.count)
 
-    def value(self, i: int) -> int:
-        return 0 if self.data is None else self.data[i]
-
     def cut(self, keep: int) -> None:
         """Keep the first ``keep`` characters only."""
         self.count = keep
