@@ -2,6 +2,10 @@
 
 The driver translates each of these into its own `PihilError` hierarchy and
 chains the original, so users of `rpiboard_pihil` never see them raw.
+
+Every exception here can be rebuilt as ``type(e)(*e.args)``: SimPy does
+exactly that when a background process fails, so ``args`` holds the
+constructor's arguments and ``__str__`` renders the message.
 """
 
 from __future__ import annotations
@@ -20,12 +24,18 @@ class ElectricalFault(EmulatorError):
     simulated time in nanoseconds, so a failing test says what fought what.
     """
 
-    def __init__(self, message: str, *, net: str, drivers: Sequence[str], time_ns: int) -> None:
+    def __init__(
+        self, message: str, net: str = "?", drivers: Sequence[str] = (), time_ns: int = 0
+    ) -> None:
+        self.message = message
         self.net = net
         self.drivers = tuple(drivers)
         self.time_ns = time_ns
+        super().__init__(message, net, self.drivers, time_ns)
+
+    def __str__(self) -> str:
         detail = "; ".join(self.drivers) if self.drivers else "no drivers"
-        super().__init__(f"{message} on net {net} at t={time_ns} ns (drivers: {detail})")
+        return f"{self.message} on net {self.net} at t={self.time_ns} ns (drivers: {detail})"
 
 
 class ProfileError(EmulatorError):
@@ -35,7 +45,10 @@ class ProfileError(EmulatorError):
         self.file = file
         self.key = key
         self.expected = expected
-        super().__init__(f"{file}: {key}: {expected}")
+        super().__init__(file, key, expected)
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.key}: {self.expected}"
 
 
 class PinError(EmulatorError, KeyError):
@@ -61,15 +74,15 @@ class BusError(EmulatorError):
     def __init__(
         self,
         message: str,
-        *,
-        bus: str,
-        kind: str,
+        bus: str = "?",
+        kind: str = "error",
         address: int | None = None,
         phase: str | None = None,
         transferred: int = 0,
         errno_name: str | None = None,
         time_ns: int | None = None,
     ) -> None:
+        self.message = message
         self.bus = bus
         self.kind = kind
         self.address = address
@@ -77,15 +90,18 @@ class BusError(EmulatorError):
         self.transferred = transferred
         self.errno_name = errno_name
         self.time_ns = time_ns
-        parts = [f"{bus}: {message}"]
-        if address is not None:
-            parts.append(f"address 0x{address:02x}")
-        if phase is not None:
-            parts.append(f"phase {phase}")
-        parts.append(f"{transferred} byte(s) transferred")
-        if errno_name is not None:
-            parts.append(errno_name)
-        super().__init__(", ".join(parts))
+        super().__init__(message, bus, kind, address, phase, transferred, errno_name, time_ns)
+
+    def __str__(self) -> str:
+        parts = [f"{self.bus}: {self.message}"]
+        if self.address is not None:
+            parts.append(f"address 0x{self.address:02x}")
+        if self.phase is not None:
+            parts.append(f"phase {self.phase}")
+        parts.append(f"{self.transferred} byte(s) transferred")
+        if self.errno_name is not None:
+            parts.append(self.errno_name)
+        return ", ".join(parts)
 
 
 class ConfigurationError(EmulatorError, ValueError):

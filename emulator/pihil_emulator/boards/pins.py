@@ -119,7 +119,10 @@ class PinNameConflict(PinError):
         self.name = name
         self.first = first
         self.second = second
-        super().__init__(f"{name!r} names both {first} and {second}")
+        super().__init__(name, first, second)  # rebuildable as type(e)(*e.args), as SimPy does
+
+    def __str__(self) -> str:
+        return f"{self.name!r} names both {self.first} and {self.second}"
 
 
 class PinMap:

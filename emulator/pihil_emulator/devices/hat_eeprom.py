@@ -54,9 +54,13 @@ class AtomCrcError(HatEepromError):
         self.atom_type = atom_type
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"atom {index} ({_type_name(atom_type)}): CRC-16 mismatch: computed 0x{expected:04x} "
-            f"from its type, count, dlen and data, but the image stores 0x{actual:04x}"
+        super().__init__(index, atom_type, expected, actual)  # rebuildable, as SimPy does
+
+    def __str__(self) -> str:
+        return (
+            f"atom {self.index} ({_type_name(self.atom_type)}): CRC-16 mismatch: computed "
+            f"0x{self.expected:04x} from its type, count, dlen and data, but the image stores "
+            f"0x{self.actual:04x}"
         )
 
 
