@@ -6,7 +6,7 @@ import struct
 import uuid
 
 import pytest
-from dev_protocol_helpers import Master
+from .dev_protocol_helpers import Master
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dev_protocol_helpers import Master
+from .dev_protocol_helpers import Master
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from dev_protocol_helpers import Master
+from .dev_protocol_helpers import Master
 
 from pihil_emulator.buses.i2c_target import I2cTarget
 from pihil_emulator.devices.at24 import At24Eeprom

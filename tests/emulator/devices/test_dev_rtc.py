@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from dev_protocol_helpers import Master
+from .dev_protocol_helpers import Master
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 

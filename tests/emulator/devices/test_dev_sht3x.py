@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from dev_protocol_helpers import Master, Nacked
+from .dev_protocol_helpers import Master, Nacked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
