@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from .dev_protocol_helpers import Master, Nacked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pihil_emulator.devices.at24 import At24Eeprom
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.clock import NS_PER_MS, World
+
+from .dev_protocol_helpers import Master, Nacked
 
 
 @pytest.fixture

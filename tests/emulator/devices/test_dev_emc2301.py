@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from .dev_protocol_helpers import Master
 
 from pihil_emulator.devices.emc2301 import Emc2301, count_to_rpm, rpm_to_count
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.clock import NS_PER_MS, World
+
+from .dev_protocol_helpers import Master
 
 
 @pytest.fixture

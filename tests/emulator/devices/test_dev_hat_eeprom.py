@@ -6,7 +6,6 @@ import struct
 import uuid
 
 import pytest
-from .dev_protocol_helpers import Master
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +25,8 @@ from pihil_emulator.devices.hat_eeprom import (
     parse_hat_image,
 )
 from pihil_emulator.world.clock import World
+
+from .dev_protocol_helpers import Master
 
 
 def eeptypes_getcrc(data: bytes) -> int:

@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from .dev_protocol_helpers import Master
 
 from pihil_emulator.buses.i2c_target import I2cTarget
 from pihil_emulator.devices.at24 import At24Eeprom
@@ -35,6 +34,8 @@ from pihil_emulator.devices.sht3x import Sht3x
 from pihil_emulator.devices.tpa6130a2 import Tpa6130a2
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.clock import World
+
+from .dev_protocol_helpers import Master
 
 
 @pytest.mark.parametrize(

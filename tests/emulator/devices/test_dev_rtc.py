@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from .dev_protocol_helpers import Master
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,8 @@ from pihil_emulator.devices.pcf8523 import Pcf8523
 from pihil_emulator.devices.pcf85063a import Pcf85063a
 from pihil_emulator.errors import ConfigurationError, RegisterError
 from pihil_emulator.world.clock import NS_PER_MS, NS_PER_S, World
+
+from .dev_protocol_helpers import Master
 
 HOUR_NS = 3600 * NS_PER_S
 RtcClass = type[Pcf8523] | type[Pcf85063a]

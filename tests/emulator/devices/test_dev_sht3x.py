@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from .dev_protocol_helpers import Master, Nacked
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,8 @@ from pihil_emulator.devices.sht3x import (
 )
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.clock import NS_PER_MS, NS_PER_S, NS_PER_US, World
+
+from .dev_protocol_helpers import Master, Nacked
 
 MS = NS_PER_MS
 

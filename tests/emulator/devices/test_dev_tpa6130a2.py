@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from .dev_protocol_helpers import Master
 
 from pihil_emulator.devices.tpa6130a2 import Tpa6130a2
 from pihil_emulator.world.clock import World
+
+from .dev_protocol_helpers import Master
 
 
 @pytest.fixture
