@@ -196,7 +196,10 @@ class At24Eeprom(I2cTarget):
                     self._memory[addr] = value
                 self.write_cycles += 1
                 if self.write_cycle_ns:
-                    self._busy_until_ns = self.world.now_ns + self.write_cycle_ns
+                    # tWR runs from the STOP's bus time (``now_ns``: a transaction-level bus
+                    # stamps the call ahead of the clock); an unattached part has no clock
+                    _ = self.world  # RuntimeError "not attached" when unbound
+                    self._busy_until_ns = self.now_ns + self.write_cycle_ns
         self._reset_transfer()
 
     # -- helpers ------------------------------------------------------------
