@@ -10,8 +10,9 @@ and the same `I2cSlave` machines (the targets' front ends):
   sequencer against the slave machines on a `VirtualBus`, edge by edge but without
   a SimPy event per edge. It can switch from closed form to the virtual bus at any
   byte boundary.
-- `PinWire` runs the sequencer as a SimPy process on the real nets (open-drain
-  drives, one timer per master edge); the slaves follow through `I2cSlaveHub`.
+- `PinWire` runs the sequencer on the real nets (open-drain drives) from SimPy
+  timer callbacks, one timer per master edge, so the controller's process wakes
+  once per byte run, not per edge; the slaves follow through `I2cSlaveHub`.
 
 Each byte operation is a generator for ``yield from`` in a SimPy process: the
 transaction level returns at once with the byte's times (possibly in the future),
@@ -295,7 +296,13 @@ class VirtualBus:
 
 
 class NetLines:
-    """The master's view of real SDA/SCL nets: levels, the last SCL rise, SDA history."""
+    """The master's view of real SDA/SCL nets and the engine that clocks it in simulated time.
+
+    `drive` runs a sequencer generator on the nets without a SimPy process of its own: each
+    wake-up time it yields becomes one SimPy timer whose callback resumes the generator, and
+    a `WaitRise` resumes it from the SCL watcher. So a byte run costs one process wake-up
+    (its end) for the caller, and every edge is still made on the nets at its own instant.
+    """
 
     def __init__(
         self,
@@ -306,6 +313,7 @@ class NetLines:
         drive_scl: Callable[[Drive | None], None],
     ) -> None:
         self.world = world
+        self.env = world.env
         self.sda_net = sda
         self.scl_net = scl
         self._drive_sda = drive_sda
@@ -313,23 +321,37 @@ class NetLines:
         self._m_sda = False
         self._m_scl = False
         self._rose = -1
-        self._rise_waiters: list[simpy.Event] = []
         self._sda_history: list[tuple[int, bool]] = []
         self._sda_base = sda.level
+        # the engine: the generator being run, the event its caller waits on, the one
+        # pending timer (a stale timer finds it is no longer this one and does nothing)
+        self._step: Step | None = None
+        self._done: simpy.Event | None = None
+        self._timer: simpy.Event | None = None
+        self._rise_wanted = False
+        self._outcome: tuple[Any, Exception | None] | None = None
         self._unwatch = [scl.watch(self._scl_changed), sda.watch(self._sda_changed)]
 
     def close(self) -> None:
+        """Stop watching the nets and drop whatever the engine was running."""
         for u in self._unwatch:
             u()
         self._unwatch = []
+        self._timer = None
+        self._rise_wanted = False
+        step, self._step = self._step, None
+        self._done = None
+        if step is not None:
+            step.close()
 
     def _scl_changed(self, net: Net, level: bool, t: int) -> None:
         if level:
             self._rose = t
-            waiters, self._rise_waiters = self._rise_waiters, []
-            for w in waiters:
-                if not w.triggered:
-                    w.succeed(t)
+            if self._rise_wanted:
+                # resume after the edge has reached every watcher, as a waiter event would
+                self._rise_wanted = False
+                timer = self._timer = self.env.timeout(0, t)
+                timer.callbacks.append(self._on_timer)
 
     def _sda_changed(self, net: Net, level: bool, t: int) -> None:
         self._sda_history.append((t, level))
@@ -340,7 +362,7 @@ class NetLines:
             self._m_scl = low
             history = self._sda_history
             if not low and history:
-                now = int(self.world.env.now)
+                now = int(self.env.now)
                 if history[-1][0] < now:
                     self._sda_base = history[-1][1]
                     history.clear()
@@ -367,39 +389,79 @@ class NetLines:
     @property
     def waiting(self) -> bool:
         """True while the master waits for SCL to rise."""
-        return any(not w.triggered for w in self._rise_waiters)
+        return self._rise_wanted
 
     def release_all(self) -> None:
         self.drive_sda(False)
         self.drive_scl(False)
 
+    # -- the engine ---------------------------------------------------------------------
     def run(self, step: Step) -> SimGen:
-        """Drive a sequencer generator in simulated time (a SimPy process body)."""
-        env = self.world.env
-        send: int | None = None
+        """Drive a sequencer generator in simulated time (``yield from`` it in a SimPy process);
+        returns the generator's result."""
+        if self._step is not None:
+            raise RuntimeError("the pin-level master runs one sequence at a time")
+        self._step = step
+        self._done = None
+        self._outcome = None
+        self._resume(None)
+        if self._step is None:  # over without waiting
+            value, exc = self._outcome or (None, None)
+            self._outcome = None
+            if exc is not None:
+                raise exc
+            return value
+        done = self._done = self.env.event()
+        return (yield done)
+
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event is self._timer:
+            self._timer = None
+            self._resume(event.value)
+
+    def _resume(self, send: int | None) -> None:
+        step = self._step
+        if step is None:
+            return
+        env = self.env
         while True:
             try:
                 req = step.send(send)
             except StopIteration as stop:
-                return stop.value
-            send = None
-            if isinstance(req, WaitRise):
-                rose = self.scl_rose_at()
-                if rose is not None:
-                    send = rose
-                    continue
-                ev = env.event()
-                self._rise_waiters.append(ev)
-                if req.deadline is None:
-                    send = yield ev
-                else:
-                    timer = env.timeout(max(0, req.deadline - int(env.now)))
-                    yield ev | timer
-                    send = ev.value if ev.triggered else None
-            else:
-                delay = req - int(env.now)
+                self._end(stop.value, None)
+                return
+            except Exception as exc:  # handed to the waiting process, which raises it
+                self._end(None, exc)
+                return
+            if req.__class__ is int:
+                delay = req - env.now
+                send = None
                 if delay > 0:
-                    yield env.timeout(delay)
+                    timer = self._timer = env.timeout(delay)
+                    timer.callbacks.append(self._on_timer)
+                    return
+                continue
+            assert isinstance(req, WaitRise)
+            send = self.scl_rose_at()
+            if send is not None:
+                continue
+            self._rise_wanted = True
+            if req.deadline is not None:
+                # the deadline timer resumes with None unless SCL rises first
+                timer = self._timer = env.timeout(max(0, req.deadline - env.now))
+                timer.callbacks.append(self._on_timer)
+            return
+
+    def _end(self, value: Any, exc: Exception | None) -> None:
+        done = self._done
+        self._step = self._done = self._timer = None
+        self._rise_wanted = False
+        if done is None:
+            self._outcome = (value, exc)
+        elif exc is None:
+            done.succeed(value)
+        else:
+            done.fail(exc)
 
 
 _OD_LOW = Drive.open_drain_low()
@@ -484,16 +546,24 @@ class PinWire(BscWire):
         self.lines = lines
 
     def start(self, t0: int, address_byte: int) -> SimGen:
-        yield from self.lines.run(self.seq.start(self.lines, t0))
-        out: ByteOutcome = yield from self.lines.run(self.seq.write_byte(self.lines, address_byte))
+        out: ByteOutcome = yield from self.lines.run(self._start(t0, address_byte))
+        return out
+
+    def _start(self, t0: int, address_byte: int) -> Step:
+        yield from self.seq.start(self.lines, t0)
+        out: ByteOutcome = yield from self.seq.write_byte(self.lines, address_byte)
         return out
 
     def repeated_start(self, address_byte: int) -> SimGen:
-        ok = yield from self.lines.run(self.seq.repeated_start(self.lines))
+        out: ByteOutcome = yield from self.lines.run(self._repeated_start(address_byte))
+        return out
+
+    def _repeated_start(self, address_byte: int) -> Step:
+        ok = yield from self.seq.repeated_start(self.lines)
         if not ok:
             t = self.seq.position_ns
             return ByteOutcome(address_byte, False, t, t, clkt_bit=-1)
-        out: ByteOutcome = yield from self.lines.run(self.seq.write_byte(self.lines, address_byte))
+        out: ByteOutcome = yield from self.seq.write_byte(self.lines, address_byte)
         return out
 
     def write(self, value: int) -> SimGen:
@@ -503,6 +573,36 @@ class PinWire(BscWire):
     def read(self, ack: bool) -> SimGen:
         out: ByteOutcome = yield from self.lines.run(self.seq.read_byte(self.lines, ack))
         return out
+
+    def writes(self, values: Sequence[int]) -> SimGen:
+        run: ByteRun = yield from self.lines.run(self._writes(values))
+        return run
+
+    def reads(self, n: int, nack_last: bool) -> SimGen:
+        run: ByteRun = yield from self.lines.run(self._reads(n, nack_last))
+        return run
+
+    def _writes(self, values: Sequence[int]) -> Step:
+        """`writes` as one sequence on the nets (the caller wakes once, at its end)."""
+        seq, lines = self.seq, self.lines
+        run = ByteRun()
+        for v in values:
+            out = yield from seq.write_byte(lines, v)
+            run.add(out)
+            if out.clkt_bit is not None or not out.ack:
+                break
+        return run
+
+    def _reads(self, n: int, nack_last: bool) -> Step:
+        """`reads` as one sequence on the nets."""
+        seq, lines = self.seq, self.lines
+        run = ByteRun()
+        for i in range(n):
+            out = yield from seq.read_byte(lines, not (nack_last and i == n - 1))
+            run.add(out)
+            if out.clkt_bit is not None:
+                break
+        return run
 
     def stop(self) -> SimGen:
         result: tuple[int, bool] = yield from self.lines.run(self.seq.stop(self.lines))
