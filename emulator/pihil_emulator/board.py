@@ -16,6 +16,8 @@ from typing import Any
 from .attachments import Attachment, Attachments
 from .boards.pins import PinInfo, PinMap
 from .boards.profile import BoardProfile, DeviceSpec, device_registry, load_profile
+from .buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
+from .buses.i2c_slave import hub_for, i2c_slaves
 from .errors import ConfigurationError, EmulatorError, PinError, ProfileError
 from .faults import Fault
 from .soc.gpio import GpioBlock
@@ -275,12 +277,33 @@ class Board:
                 nets[role] = self.gpio.net(spec.gpios[pin])
             else:
                 nets[role] = self.net(pin)
+        if kind == "i2c" and not {"sda", "scl"} <= nets.keys():
+            raise ConfigurationError(
+                f"an I2C device needs its sda and scl pins (sda='GPIO23', scl='GPIO24'); "
+                f"got roles: {', '.join(nets) or 'none'}"
+            )
         attachment = self.attachments.attach(device, bus, kind, nets)
         self._bind(device)
+        # an I2C target answers edges on its pins from now on, whoever makes them (a bus,
+        # or test code toggling GPIOs), not only once a controller has looked for it
+        i2c_slaves(self.world, [attachment])
         return attachment
 
     def detach(self, device: object) -> list[Attachment]:
-        return self.attachments.detach(device)
+        """Take a device off every bus it is on; an I2C target also lets go of its pins."""
+        removed = self.attachments.detach(device)
+        if any(a.kind == "i2c" for a in removed):
+            hub_for(self.world).forget(device)
+        return removed
+
+    def add_i2c_gpio(
+        self, name: str, sda: str | int, scl: str | int, speed_hz: int = 100_000
+    ) -> I2cGpioBus:
+        """A bit-banged ``i2c-gpio`` bus (Linux i2c-algo-bit) on any two GPIOs, as
+        ``dtoverlay=i2c-gpio`` makes one: the workaround for the BCM2835 clock-stretching
+        bug (soc-facts §1.5). The pins become GPIO inputs; devices attached to their nets
+        (``board.attach(dev, bus="probe", kind="i2c", sda=..., scl=...)``) answer it."""
+        return attach_i2c_gpio(self, name, sda, scl, speed_hz)
 
     # -- faults ----------------------------------------------------------------------------
     def inject(self, fault: Fault) -> Fault:

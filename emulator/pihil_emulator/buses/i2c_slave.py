@@ -385,6 +385,18 @@ class I2cSlaveHub:
             scl.watch(self._scl_changed)
         return slave
 
+    def forget(self, target: object) -> None:
+        """Take every front end of ``target`` off its nets (the device was detached)."""
+        for key, s in list(self._by_key.items()):
+            if s.target is target:
+                del self._by_key[key]
+                self.slaves.remove(s)
+                self._tokens.pop(id(s), None)
+                if s.host is self:
+                    s.sda_net.release(s.owner)
+                    s.scl_net.release(s.owner)
+                s.host = None
+
     def _sda_changed(self, net: Net, level: bool, t: int) -> None:
         self._queue.append((net, level, t, False))
         self._run()
