@@ -186,15 +186,6 @@ MasterStep = Generator[int | WaitRise, int | None, object]
 
 
 @dataclass(frozen=True, slots=True)
-class BitOutcome:
-    sampled: bool
-    clkt: bool = False
-
-
-CLKT_BIT = BitOutcome(True, clkt=True)
-
-
-@dataclass(frozen=True, slots=True)
 class ByteOutcome:
     """One byte on the wire, as the master saw it.
 
@@ -256,14 +247,18 @@ class BscSequencer:
     # -- the rise after a release: where the bug lives ---------------------------------
     def _after_release(self, kr: int) -> Generator[int | WaitRise, int | None, int | None]:
         """Wait for SCL after releasing it at tick ``kr``: the tick at which the master may
-        make its next toggle, or None on a clock-stretch timeout.
+        make its next toggle, or None on a clock-stretch timeout (see `_after_rise`)."""
+        deadline = self.time(kr + self.clkt_ticks) if self.clkt_ticks else None
+        rose = yield WaitRise(deadline)
+        return self._after_rise(kr, rose, deadline)
+
+    def _after_rise(self, kr: int, rose: int | None, deadline: int | None) -> int | None:
+        """The next toggle tick once SCL rose at ``rose`` after the release at tick ``kr``.
 
         buggy: the first half-period check point after the rise (a runt if the rise
         came just before one); fixed: a full half period after the rise (re-anchoring
-        the grid there).
+        the grid there). None (and ``k`` where CLKT fired) when the rise came too late.
         """
-        deadline = self.time(kr + self.clkt_ticks) if self.clkt_ticks else None
-        rose = yield WaitRise(deadline)
         if rose is None or (deadline is not None and rose >= deadline):
             self.k = kr + self.clkt_ticks  # CLKT fires here
             return None
@@ -272,32 +267,60 @@ class BscSequencer:
         self.anchor = rose
         return self.timing.half
 
-    # -- one bit -----------------------------------------------------------------------
-    def bit(self, wire: MasterWire, out: bool) -> Generator[int | WaitRise, int | None, BitOutcome]:
-        """Clock one bit from the current fall: put ``out`` on SDA (True releases it),
-        release SCL, sample SDA, make the next fall.
+    # -- nine bits -------------------------------------------------------------------
+    def clock(
+        self, wire: MasterWire, outs: int
+    ) -> Generator[int | WaitRise, int | None, tuple[int, int | None]]:
+        """Clock the nine bits of a byte and its ACK from the current fall.
 
-        The sample is read back at the fall from the wire's SDA history (the level just
-        before the sample instant), which is the same as waking up for it.
+        Bit ``i`` (0 first) puts ``outs >> (8 - i) & 1`` on SDA (1 releases it): FEDL
+        after the fall if the drive changes; SCL is released half a period after the
+        fall, SDA is sampled REDL after the rise (the master's own rise on the buggy
+        BSC, the real one on the fixed), and SCL falls at the next toggle. The sample is
+        read back at the fall from the wire's SDA history (the level just before the
+        sample instant), which is the same as waking up for it.
+
+        Returns the bits sampled (first bit most significant) and, on a clock-stretch
+        timeout, the bit whose SCL never came back (its bits sampled so far are returned).
+        An SCL that is already up when the master lets go (nobody stretches) is taken at
+        once, without a `WaitRise` round trip: this loop is the per-bit cost of both levels.
         """
         tm = self.timing
-        k = self.k
-        if wire.master_sda_low == out:  # the drive changes: FEDL after the fall
-            yield self.time(k + tm.fedl)
-            wire.drive_sda(not out)
-        kr = k + tm.half
-        yield self.time(kr)
-        wire.drive_scl(False)
-        kc = yield from self._after_release(kr)
-        if kc is None:
-            return CLKT_BIT
-        # buggy: REDL after the master's own rising edge; fixed: REDL after the real rise
-        ts = self.time((kr if tm.stretch_bug else kc - tm.half) + tm.redl)
-        yield self.time(kc)
-        sampled = wire.sda_at(ts)
-        wire.drive_scl(True)
-        self.k = kc
-        return BitOutcome(sampled)
+        half, fedl, redl, bug = tm.half, tm.fedl, tm.redl, tm.stretch_bug
+        clkt = self.clkt_ticks
+        f = tm.core_clock_hz
+        sampled = 0
+        for i in range(9):
+            out = outs >> (8 - i) & 1
+            k = self.k
+            anchor = self.anchor
+            if wire.master_sda_low == bool(out):  # the drive changes: FEDL after the fall
+                yield anchor + (k + fedl) * NS_PER_S // f
+                wire.drive_sda(not out)
+            kr = k + half
+            t_release = anchor + kr * NS_PER_S // f
+            yield t_release
+            wire.drive_scl(False)
+            rose = wire.scl_rose_at()
+            if rose is None:
+                kc = yield from self._after_release(kr)
+            elif rose == t_release and not clkt:
+                # the usual case: SCL followed the master; the next toggle is H ticks on
+                # unless the grid has not yet moved past the rise (sub-ns ticks)
+                kc = kr + half
+                if anchor + kc * NS_PER_S // f <= rose:
+                    kc = self._first_tick_after(kr, rose)
+            else:
+                kc = self._after_rise(kr, rose, self.time(kr + clkt) if clkt else None)
+            if kc is None:
+                return sampled, i
+            # buggy: REDL after the master's own rising edge; fixed: REDL after the real rise
+            ts = self.time((kr if bug else kc - half) + redl)
+            yield self.time(kc)
+            sampled = sampled << 1 | wire.sda_at(ts)
+            wire.drive_scl(True)
+            self.k = kc
+        return sampled, None
 
     # -- bytes and conditions -------------------------------------------------------
     def start(self, wire: MasterWire, t0: int) -> Generator[int | WaitRise, int | None, None]:
@@ -313,29 +336,21 @@ class BscSequencer:
         self, wire: MasterWire, value: int
     ) -> Generator[int | WaitRise, int | None, ByteOutcome]:
         t_start = self.position_ns
-        for i in range(8):
-            b = yield from self.bit(wire, bool(value >> (7 - i) & 1))
-            if b.clkt:
-                return ByteOutcome(value, False, t_start, self._give_up(wire), clkt_bit=i)
-        b = yield from self.bit(wire, True)
-        if b.clkt:
-            return ByteOutcome(value, False, t_start, self._give_up(wire), clkt_bit=8)
-        return ByteOutcome(value, not b.sampled, t_start, self.position_ns)
+        sampled, clkt_bit = yield from self.clock(wire, value << 1 | 1)
+        if clkt_bit is not None:
+            return ByteOutcome(value, False, t_start, self._give_up(wire), clkt_bit=clkt_bit)
+        return ByteOutcome(value, not sampled & 1, t_start, self.position_ns)
 
     def read_byte(
         self, wire: MasterWire, ack: bool
     ) -> Generator[int | WaitRise, int | None, ByteOutcome]:
         t_start = self.position_ns
-        value = 0
-        for i in range(8):
-            b = yield from self.bit(wire, True)
-            if b.clkt:
-                return ByteOutcome(value, False, t_start, self._give_up(wire), clkt_bit=i)
-            value = value << 1 | int(b.sampled)
-        b = yield from self.bit(wire, not ack)
-        if b.clkt:
-            return ByteOutcome(value, ack, t_start, self._give_up(wire), clkt_bit=8)
-        return ByteOutcome(value, ack, t_start, self.position_ns)
+        sampled, clkt_bit = yield from self.clock(wire, 0x1FE | (not ack))
+        if clkt_bit is not None:
+            # the bits sampled before the timeout; the ACK stands only once the byte is in
+            acked = ack if clkt_bit == 8 else False
+            return ByteOutcome(sampled, acked, t_start, self._give_up(wire), clkt_bit=clkt_bit)
+        return ByteOutcome(sampled >> 1, ack, t_start, self.position_ns)
 
     def repeated_start(self, wire: MasterWire) -> Generator[int | WaitRise, int | None, bool]:
         """Sr from the current fall: SDA up, SCL up, SDA down, SCL down. False on CLKT."""
