@@ -16,7 +16,8 @@ write with TA = 0 loads DLEN (bits 31:16) and CS (bits 7:0), and DLEN bytes
 are sent (datasheet DMA recipe).
 
 The driver entry point `Spi0Block.transfer` follows Linux spi-bcm2835: CDIV as
-the driver computes it, polled / interrupt / DMA choice by length (only the
+the driver computes it from the core clock rate it read at probe (``bs->clk_hz``;
+SCLK itself is always the core clock now / CDIV, soc-facts §4.1), polled / interrupt / DMA choice by length (only the
 gap between bytes differs), CS prepared with CPOL/CPHA/CSPOL, TA set, the
 bytes clocked through the bus engine in closed form (one wait for the whole
 transfer), then the driver's reset of the block (TA cleared, FIFOs cleared,
@@ -166,11 +167,17 @@ class Spi0Block(RegisterBlock):
         self._dlen_left = 0
         self._attached: dict[int, Attachment] = {}  # id(attachment) -> attachment in the engine
         self._ce_signals = tuple(s for s in CE_SIGNALS if soc.gpio.candidates(s))
+        self.linux_clk_hz: int = soc.variant.core_clock_hz
+        """spi-bcm2835's ``bs->clk_hz``: the core clock rate read once at probe. CDIV for a
+        requested speed comes from it, so after ``Soc.set_core_clock`` the same speed gives
+        the same CDIV and SCLK moves with the clock (as it does on a Pi whose core clock
+        changes under a running kernel)."""
         super().__init__(name)
 
     # -- reset -------------------------------------------------------------------------
     def reset_registers(self) -> None:
         super().reset_registers()
+        self.linux_clk_hz = self.soc.variant.core_clock_hz  # a SoC reset boots: probe again
         self._generation += 1
         self._tx.clear()
         self._rx.clear()
@@ -414,7 +421,7 @@ class Spi0Block(RegisterBlock):
                     kind="not_routed",
                     time_ns=self.world.now_ns,
                 )
-        clk = self.core_clock_hz
+        clk = self.linux_clk_hz  # the rate the driver knows; the wire runs at core_clock_hz
         cdiv = linux_cdiv(clk, speed_hz)
         self.effective_speed_hz = effective_speed_hz(clk, cdiv)
         self.write("CLK", cdiv)
@@ -502,7 +509,7 @@ class Spi0Block(RegisterBlock):
         check_mode(mode)
         if not isinstance(cs, int) or isinstance(cs, bool) or not 0 <= cs < len(CE_SIGNALS):
             raise ConfigurationError(f"{self.name}: chip select must be 0, 1 or 2, got {cs!r}")
-        clk = self.core_clock_hz
+        clk = self.linux_clk_hz
         fastest, slowest = clk // 2, -(-clk // 65536)
         if (
             not isinstance(speed_hz, int)
