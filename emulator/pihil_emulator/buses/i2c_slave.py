@@ -45,6 +45,16 @@ class SlaveState(enum.Enum):
     IGNORE = "ignore"  # not addressed, or finished: wait for START/STOP
 
 
+_IDLE, _ADDRESS, _WRITE, _ACK_OUT, _READ, _IGNORE = (
+    SlaveState.IDLE,
+    SlaveState.ADDRESS,
+    SlaveState.WRITE,
+    SlaveState.ACK_OUT,
+    SlaveState.READ,
+    SlaveState.IGNORE,
+)
+
+
 class SlaveFaults(Protocol):
     """What a fault can do to a slave (see `pihil_emulator.buses.i2c_faults`)."""
 
@@ -79,9 +89,16 @@ class I2cSlave:
         self.sda_net = sda
         self.scl_net = scl
         self.owner = f"i2c:{target.name}"
+        cls = type(target)
+        # the class can never stretch (a profile in ``target.stretches`` still can)
+        self._class_free = (
+            cls.stretch is I2cTarget.stretch and cls.mid_byte_stretch is I2cTarget.mid_byte_stretch
+        )
         self.host: SlaveHost | None = None
         self.faults: list[SlaveFaults] = []
-        # outputs
+        # outputs, and what of them a hub has put on the nets
+        self.sda_applied = False
+        self.scl_applied = False
         self.sda_low = False
         self.release_at: int | None = None  # holding SCL low until then
         self._on_release: Callable[[int], None] | None = None
@@ -137,7 +154,9 @@ class I2cSlave:
     def _drive_sda(self, low: bool) -> None:
         if self.sda_low != low:
             self.sda_low = low
-            self._changed()
+            host = self.host
+            if host is not None:
+                host.outputs_changed(self)
 
     def _hold(self, t: int, duration: int, then: Callable[[int], None] | None) -> None:
         """Hold SCL low from ``t`` for ``duration`` ns; ``then(t_release)`` runs before letting go."""
@@ -192,12 +211,12 @@ class I2cSlave:
     def _confirm_rise(self) -> None:
         self._scl = True
         state = self.state
-        if state is SlaveState.IDLE or state is SlaveState.IGNORE:
+        if state is _IDLE or state is _IGNORE:
             return
-        self.bits += 1
-        if self.bits <= 8 and state in (SlaveState.ADDRESS, SlaveState.WRITE):
-            self.shift = (self.shift << 1 | int(self.sda_raw)) & 0xFF
-        elif self.bits == 9 and state is SlaveState.READ:
+        bits = self.bits = self.bits + 1
+        if bits <= 8 and (state is _WRITE or state is _ADDRESS):
+            self.shift = (self.shift << 1 | self.sda_raw) & 0xFF
+        elif bits == 9 and state is _READ:
             self.master_acked = not self.sda_raw
 
     # -- conditions ----------------------------------------------------------------------
@@ -220,30 +239,34 @@ class I2cSlave:
     def _fall(self, t: int) -> None:
         state = self.state
         bits = self.bits
-        if state is SlaveState.IDLE or state is SlaveState.IGNORE or bits == 0:
+        if bits == 0:
             return
-        if state is SlaveState.ADDRESS:
-            if bits == 8:
-                self._address_received(t)
-        elif state is SlaveState.WRITE:
-            if bits == 8:
-                self._byte_received(t)
-            else:
-                self._mid_byte(t, bits, None)
-        elif state is SlaveState.ACK_OUT:
-            if bits >= 9:
-                self._after_our_ack(t)
-        elif state is SlaveState.READ:
+        # the common states first: a byte read from us, a byte written to us
+        if state is _READ:
             if bits < 8:
-                self._mid_byte(t, bits, bool(self.tx >> (7 - bits) & 1))
+                if self._class_free and not self.target.stretches:
+                    self._drive_sda(not self.tx >> (7 - bits) & 1)  # the next bit out
+                else:
+                    self._mid_byte(t, bits, bool(self.tx >> (7 - bits) & 1))
             elif bits == 8:
                 self._drive_sda(False)  # the master's ACK clock
                 self._hold(t, self._stretch(StretchPhase.READ_PRE_ACK, t), None)
             else:
                 self._after_master_ack(t)
+        elif state is _WRITE:
+            if bits == 8:
+                self._byte_received(t)
+            elif not self._class_free or self.target.stretches:
+                self._mid_byte(t, bits, None)
+        elif state is _ADDRESS:
+            if bits == 8:
+                self._address_received(t)
+        elif state is _ACK_OUT and bits >= 9:
+            self._after_our_ack(t)
+        # IDLE, IGNORE: nothing to do
 
     def _stretch(self, phase: StretchPhase, t: int) -> int:
-        if stretch_free(self.target):
+        if self._class_free and not self.target.stretches:
             return 0  # (the base class would answer 0: skip the stamped call)
         return int(self._call(t, lambda: self.target.stretch(phase, self.byte_index)))
 
@@ -316,7 +339,7 @@ class I2cSlave:
 
     def _mid_byte(self, t: int, bits: int, out: bool | None) -> None:
         """Between bits of a byte: a read puts its next bit out (late if it stretches)."""
-        if stretch_free(self.target):
+        if self._class_free and not self.target.stretches:
             if out is not None:
                 self._drive_sda(not out)
             return
@@ -365,6 +388,10 @@ class I2cSlaveHub:
         self.world = world
         self.slaves: list[I2cSlave] = []
         self._by_key: dict[tuple[int, int, int], I2cSlave] = {}
+        # per net, the slaves whose SDA (SCL) it is: one watcher per net, whatever their number
+        self._on_sda: dict[Net, list[I2cSlave]] = {}
+        self._on_scl: dict[Net, list[I2cSlave]] = {}
+        self._unwatch: dict[tuple[Net, bool], Callable[[], None]] = {}
         self._queue: deque[tuple[Net, bool, int, bool]] = deque()
         self._busy = False
         self._tokens: dict[int, int] = {}
@@ -381,9 +408,28 @@ class I2cSlaveHub:
             self._by_key[key] = slave
             self.slaves.append(slave)
             slave.host = self
-            sda.watch(self._sda_changed)
-            scl.watch(self._scl_changed)
+            self._listen(sda, False, slave)
+            self._listen(scl, True, slave)
         return slave
+
+    def _listen(self, net: Net, is_scl: bool, slave: I2cSlave) -> None:
+        table = self._on_scl if is_scl else self._on_sda
+        on_net = table.get(net)
+        if on_net is None:
+            on_net = table[net] = []
+            self._unwatch[net, is_scl] = net.watch(
+                self._scl_changed if is_scl else self._sda_changed
+            )
+        on_net.append(slave)
+
+    def _unlisten(self, net: Net, is_scl: bool, slave: I2cSlave) -> None:
+        table = self._on_scl if is_scl else self._on_sda
+        on_net = table.get(net)
+        if on_net is not None and slave in on_net:
+            on_net.remove(slave)
+            if not on_net:
+                del table[net]
+                self._unwatch.pop((net, is_scl))()
 
     def forget(self, target: object) -> None:
         """Take every front end of ``target`` off its nets (the device was detached)."""
@@ -391,49 +437,70 @@ class I2cSlaveHub:
             if s.target is target:
                 del self._by_key[key]
                 self.slaves.remove(s)
+                self._unlisten(s.sda_net, False, s)
+                self._unlisten(s.scl_net, True, s)
                 self._tokens.pop(id(s), None)
                 if s.host is self:
                     s.sda_net.release(s.owner)
                     s.scl_net.release(s.owner)
+                    s.sda_applied = s.scl_applied = False
                 s.host = None
 
     def _sda_changed(self, net: Net, level: bool, t: int) -> None:
-        self._queue.append((net, level, t, False))
-        self._run()
+        if self._busy:
+            self._queue.append((net, level, t, False))
+        else:
+            self._run(net, level, t, False)
 
     def _scl_changed(self, net: Net, level: bool, t: int) -> None:
-        self._queue.append((net, level, t, True))
-        self._run()
+        if self._busy:
+            self._queue.append((net, level, t, True))
+        else:
+            self._run(net, level, t, True)
 
     def outputs_changed(self, slave: I2cSlave) -> None:
         """Put a slave's drives on its nets now; the edges this makes wait their turn."""
         self._apply(slave)
 
-    def _run(self) -> None:
-        if self._busy:
-            return
+    def _run(self, net: Net, level: bool, t: int, is_scl: bool) -> None:
+        """Give an edge to the slaves on its node, then the edges their reactions made."""
         self._busy = True
         try:
-            while self._queue:
-                net, level, t, is_scl = self._queue.popleft()
-                node = net.node
-                for s in self.slaves:
-                    if s.host is not self or id(s) in self._suppressed:
-                        continue
-                    if is_scl:
-                        if s.scl_raw != level and s.scl_net.node is node:
-                            s.scl_edge(level, t)
-                    elif s.sda_raw != level and s.sda_net.node is node:
-                        s.sda_edge(level, t)
+            self._dispatch(net, level, t, is_scl)
+            queue = self._queue
+            while queue:
+                self._dispatch(*queue.popleft())
         finally:
             self._busy = False
+
+    def _dispatch(self, net: Net, level: bool, t: int, is_scl: bool) -> None:
+        node = net.node
+        if len(node.nets) == 1:
+            slaves: list[I2cSlave] = (self._on_scl if is_scl else self._on_sda).get(net, _NONE)
+        else:  # nets joined by wires: every slave on the node, in the hub's order
+            slaves = [s for s in self.slaves if (s.scl_net if is_scl else s.sda_net).node is node]
+        suppressed = self._suppressed
+        for s in slaves:
+            if s.host is not self or (suppressed and id(s) in suppressed):
+                continue
+            if is_scl:
+                if s.scl_raw != level:
+                    s.scl_edge(level, t)
+            elif s.sda_raw != level:
+                s.sda_edge(level, t)
 
     def _apply(self, s: I2cSlave) -> None:
         if s.host is not self:
             return
-        s.sda_net.drive(s.owner, _OD_LOW if s.sda_low else None)
-        s.scl_net.drive(s.owner, _OD_LOW if s.release_at is not None else None)
+        # drive only what changed (each drive re-resolves the net)
+        low = s.sda_low
+        if low != s.sda_applied:
+            s.sda_net.drive(s.owner, _OD_LOW if low else None)
+            s.sda_applied = low
         due = s.release_at
+        if (due is not None) != s.scl_applied:
+            s.scl_net.drive(s.owner, _OD_LOW if due is not None else None)
+            s.scl_applied = due is not None
         if due is None:
             return
         token = self._tokens.get(id(s), 0) + 1
@@ -462,6 +529,7 @@ class I2cSlaveHub:
 
 
 _OD_LOW = Drive.open_drain_low()
+_NONE: list[I2cSlave] = []
 _HUB_ATTRIBUTE = "_pihil_i2c_slave_hub"
 
 
