@@ -160,18 +160,6 @@ def board_infos() -> dict[str, BoardInfo]:
         raise translate(exc) from exc
 
 
-KERNEL_MODELS: Mapping[str, tuple[str, ...]] = {
-    "rpi-b-rev1": ("Raspberry Pi Model B Rev 1",),
-    "rpi-b-rev2": ("Raspberry Pi Model B Rev 2",),
-    "rpi-bplus": ("Raspberry Pi Model B Plus",),
-    "rpi-4b": ("Raspberry Pi 4 Model B",),
-    "cm4-io": ("Raspberry Pi Compute Module 4",),
-    "mirkopc": ("Raspberry Pi Compute Module 4",),
-}
-"""What ``/proc/device-tree/model`` starts with on each board (Raspberry Pi OS: "Raspberry Pi
-Model B Rev 2", "Raspberry Pi Model B Plus Rev 1.2", "Raspberry Pi 4 Model B Rev 1.4",
-"Raspberry Pi Compute Module 4 Rev 1.0"). A CM4 carrier is not visible to the kernel."""
-
 _PIN_KINDS = {"gpio": PinKind.GPIO, "power": PinKind.POWER, "ground": PinKind.GROUND}
 
 
@@ -261,7 +249,7 @@ def describe_board(profile: Any) -> BoardInfo:
         spi_buses=spi,
         uarts=uarts,
         gpio_aliases=MappingProxyType(aliases),
-        kernel_models=KERNEL_MODELS.get(profile.name, ()),
+        kernel_models=tuple(profile.kernel_models),  # /proc/device-tree/model prefixes
         primary_header=pin_map.main_header or "",
         reset_pulls=MappingProxyType({n: pull_names[reset[n]] for n in lines}),
         resolve_gpio=resolve,

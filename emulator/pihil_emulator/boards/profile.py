@@ -96,8 +96,8 @@ _HEADER_NAME: Final = re.compile(r"^[A-Z]+\d+$")
 
 TOP_KEYS: Final = (
     "extends", "name", "model", "manufacturer", "description", "soc", "soc_overrides",
-    "primary_uart", "config", "headers", "pulls", "buses", "devices", "jumpers",
-    "boot_functions", "test_jig",
+    "kernel_models", "primary_uart", "config", "headers", "pulls", "buses", "devices",
+    "jumpers", "boot_functions", "test_jig",
 )  # fmt: skip
 HEADER_KEYS: Final = ("pins", "description")
 PIN_KEYS: Final = ("pin", "labels", "note")
@@ -212,6 +212,9 @@ class BoardProfile:
     soc: str
     description: str = ""
     soc_overrides: Mapping[str, Any] = field(default_factory=dict)
+    kernel_models: tuple[str, ...] = ()
+    """What ``/proc/device-tree/model`` starts with on this board (the driver's ID query on
+    hardware): "Raspberry Pi 4 Model B" matches "Raspberry Pi 4 Model B Rev 1.4"."""
     primary_uart: str | None = None
     config: tuple[str, ...] = ()
     headers: Mapping[str, HeaderSpec] = field(default_factory=dict)
@@ -876,6 +879,7 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
         soc=variant.name,
         description=ck.string(data, "description", "description"),
         soc_overrides=MappingProxyType(dict(overrides)),
+        kernel_models=_parse_kernel_models(ck, data.get("kernel_models")),
         primary_uart=primary,
         config=config,
         headers=MappingProxyType(headers),
@@ -891,6 +895,21 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
     except PinNameConflict as exc:
         raise ck.fail("buses", f"each name on one pin only: {exc}") from None
     return profile
+
+
+def _parse_kernel_models(ck: _Checker, raw: Any) -> tuple[str, ...]:
+    expected = (
+        "a list of what /proc/device-tree/model starts with on this board "
+        '(["Raspberry Pi 4 Model B"])'
+    )
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not raw:
+        raise ck.fail("kernel_models", f"{expected}, got {raw!r}")
+    for i, model in enumerate(raw):
+        if not isinstance(model, str) or not model.strip() or model != model.strip():
+            raise ck.fail(f"kernel_models[{i}]", f"{expected}: a non-empty string, got {model!r}")
+    return tuple(raw)
 
 
 def _conflict_key(headers: Mapping[str, HeaderSpec], exc: PinNameConflict) -> str:
