@@ -4,49 +4,23 @@ from __future__ import annotations
 
 import pytest
 
-from pihil_emulator.buses.uart_line import LineSettings, UartLines
-from pihil_emulator.buses.uart_rx import RxChar, UartReceiver
-from pihil_emulator.buses.uart_tx import UartTransmitter
+from pihil_emulator.buses.uart_line import LineSettings
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.soc.mini_uart import MiniUartBlock, linux_baud_reg, mini_uart_baud
 from pihil_emulator.soc.soc import Soc
-from pihil_emulator.soc.variants import BCM2711, BCM2835
+from pihil_emulator.soc.variants import BCM2711, BCM2835, SocVariant
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.net import Circuit, Drive
 
+from .uart_rig import SocUartRig
 
-class Rig:
+
+class Rig(SocUartRig[MiniUartBlock]):
     """A SoC with the mini UART on GPIO14/15 (ALT5) and a far end on the pins."""
 
-    def __init__(self, *, far: LineSettings | None = None, variant: object = BCM2711) -> None:
-        self.world = World()
-        self.circuit = Circuit(self.world)
-        self.soc = Soc(self.world, self.circuit, variant)  # type: ignore[arg-type]
-        self.gpio = self.soc.gpio
-        self.gpio.set_function(14, "ALT5")
-        self.gpio.set_function(15, "ALT5")
-        uart = self.soc.blocks["uart1"]
-        assert isinstance(uart, MiniUartBlock)
-        self.uart: MiniUartBlock = uart
-        hub = UartLines.of(self.circuit)
-        self.tx_pin, self.rx_pin = self.gpio.net(14), self.gpio.net(15)
-        self.rx_pin.drive("far", Drive.push_pull(True))
+    def __init__(self, *, far: LineSettings | None = None, variant: SocVariant = BCM2711) -> None:
         far = far or LineSettings(mini_uart_baud(250e6, 270))
-        self.far_rx = UartReceiver(self.world, far, name="far.rx", inputs=[self.tx_pin], hub=hub)
-        self.far_tx = UartTransmitter(
-            self.world,
-            far,
-            name="far.tx",
-            hub=hub,
-            outputs=[self.rx_pin],
-            drive_level=lambda lv: self.rx_pin.drive("far", Drive.push_pull(lv)),
-        )
-
-    def heard(self) -> list[RxChar]:
-        out: list[RxChar] = []
-        for chunk in self.far_rx.take():
-            out.extend(chunk.chars())
-        return out
+        super().__init__("uart1", MiniUartBlock, "ALT5", variant=variant, far=far)
 
     def bare_metal_init(self, baud_reg: int = 270, lcr: int = 3) -> None:
         """The usual bare-metal sequence: enable, LCR, baud, CNTL."""

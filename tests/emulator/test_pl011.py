@@ -8,54 +8,25 @@ from __future__ import annotations
 
 import pytest
 
-from pihil_emulator.buses.uart_line import LineSettings, UartLines
-from pihil_emulator.buses.uart_rx import BE, FE, PE, RxChar, UartReceiver
-from pihil_emulator.buses.uart_tx import UartTransmitter
+from pihil_emulator.buses.uart_line import LineSettings
+from pihil_emulator.buses.uart_rx import BE, FE, PE
 from pihil_emulator.errors import BusError, ConfigurationError
 from pihil_emulator.soc.pl011 import Pl011Block, pl011_divisors
 from pihil_emulator.soc.soc import Soc
-from pihil_emulator.soc.variants import BCM2711, BCM2835
+from pihil_emulator.soc.variants import BCM2711, BCM2835, SocVariant
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.net import Circuit, Drive
+
+from .uart_rig import SocUartRig
 
 S115 = LineSettings(115_200)
 
 
-class Rig:
+class Rig(SocUartRig[Pl011Block]):
     """A SoC with UART0 on GPIO14/15 (ALT0) and a far end on the pins."""
 
-    def __init__(self, variant: object = BCM2711, *, far: LineSettings = S115) -> None:
-        self.world = World()
-        self.circuit = Circuit(self.world)
-        self.soc = Soc(self.world, self.circuit, variant)  # type: ignore[arg-type]
-        self.gpio = self.soc.gpio
-        self.gpio.set_function(14, "ALT0")
-        self.gpio.set_function(15, "ALT0")
-        uart = self.soc.blocks["uart0"]
-        assert isinstance(uart, Pl011Block)
-        self.uart: Pl011Block = uart
-        self.hub = UartLines.of(self.circuit)
-        self.tx_pin = self.gpio.net(14)
-        self.rx_pin = self.gpio.net(15)
-        # the far end: hears GPIO14, talks on GPIO15 (push-pull, idle high)
-        self.rx_pin.drive("far", Drive.push_pull(True))
-        self.far_rx = UartReceiver(
-            self.world, far, name="far.rx", inputs=[self.tx_pin], hub=self.hub
-        )
-        self.far_tx = UartTransmitter(
-            self.world,
-            far,
-            name="far.tx",
-            hub=self.hub,
-            outputs=[self.rx_pin],
-            drive_level=lambda lv: self.rx_pin.drive("far", Drive.push_pull(lv)),
-        )
-
-    def heard(self) -> list[RxChar]:
-        out: list[RxChar] = []
-        for chunk in self.far_rx.take():
-            out.extend(chunk.chars())
-        return out
+    def __init__(self, variant: SocVariant = BCM2711, *, far: LineSettings = S115) -> None:
+        super().__init__("uart0", Pl011Block, "ALT0", variant=variant, far=far)
 
     def enable(self, ibrd: int = 26, fbrd: int = 3, lcrh: int = 0x70, cr: int = 0x301) -> None:
         """Bare-metal set-up: divisors, LCRH (which latches them), then CR."""
@@ -65,9 +36,6 @@ class Rig:
         u.write("FBRD", fbrd)
         u.write("LCRH", lcrh)
         u.write("CR", cr)
-
-    def run(self, ns: int) -> None:
-        self.world.run_for(ns)
 
 
 # -- reset values and divisors ---------------------------------------------------------------

@@ -7,23 +7,9 @@ import random
 
 import pytest
 
-from pihil_emulator.board import Board
 from pihil_emulator.buses.uart_faults import UartNoise, UartWrongBaud, noise_glitches
-from pihil_emulator.buses.uart_line import LineSettings
-from pihil_emulator.devices.console import Console
-from pihil_emulator.soc.pl011 import Pl011Block
 
-
-def console_board(baud: int = 115_200) -> tuple[Board, Pl011Block, Console]:
-    board = Board.from_profile("mirkopc")
-    for wire in list(board.circuit.wires):
-        if {wire.a.name, wire.b.name} == {"GPIO14", "GPIO15"}:
-            board.circuit.disconnect(wire)
-    console = Console(LineSettings(baud), name="console")
-    board.attach(console, bus="uart0")
-    uart = board.soc.blocks["uart0"]
-    assert isinstance(uart, Pl011Block)
-    return board, uart, console
+from .uart_rig import console_board
 
 
 def test_noise_glitches_are_seeded_sorted_and_disjoint() -> None:

@@ -15,11 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pihil_emulator.buses.uart_line import Burst, Glitch, LineSettings, UartLines, parity_name
-from pihil_emulator.buses.uart_rx import BE, FE, PE, ReceiverKind, RxChar, UartReceiver
+from pihil_emulator.buses.uart_rx import BE, FE, PE, ReceiverKind, UartReceiver
 from pihil_emulator.buses.uart_tx import UartTransmitter
 from pihil_emulator.errors import ConfigurationError
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.net import Circuit, Drive
+
+from .uart_rig import received as chars
 
 S115 = LineSettings(115_200)
 
@@ -53,13 +55,6 @@ class Line:
             inputs=[self.rx_net],
             hub=self.hub,
         )
-
-
-def chars(rx: UartReceiver) -> list[RxChar]:
-    out: list[RxChar] = []
-    for chunk in rx.take():
-        out.extend(chunk.chars())
-    return out
 
 
 def reference_decode(

@@ -12,29 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from pihil_emulator.board import Board
 from pihil_emulator.buses.uart_faults import UartNoise
-from pihil_emulator.buses.uart_line import LineSettings
 from pihil_emulator.buses.uart_vcd import UartVcdTap
-from pihil_emulator.devices.console import Console
-from pihil_emulator.soc.pl011 import Pl011Block
+
+from .uart_rig import console_board
 
 SIGROK = shutil.which("sigrok-cli")
 needs_sigrok = pytest.mark.skipif(
     SIGROK is None, reason="sigrok-cli is not installed (.ci/run installs it)"
 )
-
-
-def console_board(baud: int = 115_200) -> tuple[Board, Pl011Block, Console]:
-    board = Board.from_profile("mirkopc")
-    for wire in list(board.circuit.wires):
-        if {wire.a.name, wire.b.name} == {"GPIO14", "GPIO15"}:
-            board.circuit.disconnect(wire)
-    console = Console(LineSettings(baud), name="console")
-    board.attach(console, bus="uart0")
-    uart = board.soc.blocks["uart0"]
-    assert isinstance(uart, Pl011Block)
-    return board, uart, console
 
 
 def sigrok_bytes(path: Path, channel: str, baud: float, fmt: str = "8N1") -> bytes:

@@ -43,6 +43,37 @@ EPS_NS = 1e-6
 """Tolerance when comparing computed (float) instants: far below any bit period."""
 
 
+class Alarm:
+    """One pending wake-up at a computed (float) waveform instant, rounded up to the clock.
+
+    For a model that must act when a character completes although nobody calls in (a
+    receiver decoding, a device getting its characters, a FIFO reaching its RTS level).
+    Asking for an instant at or after the pending one adds nothing (the callback asks
+    again for what is left); an earlier one adds a wake-up.
+    """
+
+    __slots__ = ("_at", "_callback", "_world")
+
+    def __init__(self, world: World, callback: Callable[[], None]) -> None:
+        self._world = world
+        self._callback = callback
+        self._at: int | None = None
+
+    def at(self, t: float) -> None:
+        """Call back at ``t`` (now if ``t`` has passed)."""
+        now = self._world.now_ns
+        due = max(now, math.ceil(t - EPS_NS))
+        if self._at is not None and now <= self._at <= due:
+            return
+        self._at = due
+        self._world.timeout(due - now).callbacks.append(self._ring)
+
+    def _ring(self, _event: object) -> None:
+        if self._at is not None and self._at <= self._world.now_ns:
+            self._at = None
+        self._callback()
+
+
 def parity_name(value: str) -> Parity:
     """Normalise ``"none"``/``"N"``/``"even"``/``"E"``... to a `Parity` name, or raise."""
     if not isinstance(value, str):

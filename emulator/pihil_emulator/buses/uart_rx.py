@@ -35,7 +35,7 @@ from typing import Literal
 
 from ..world.clock import World
 from ..world.net import Net
-from .uart_line import EPS_NS, Burst, Glitch, LineSettings, LineTimeline, UartLines
+from .uart_line import EPS_NS, Alarm, Burst, Glitch, LineSettings, LineTimeline, UartLines
 
 FE = 0x1
 """Framing error: the stop bit was low (PL011 DR bit 8 when shifted by 8)."""
@@ -188,7 +188,7 @@ class UartReceiver:
         self._await_high = False
         self._runs: deque[Run] = deque()
         self._enabled = enabled
-        self._wake_at: int | None = None
+        self._alarm = Alarm(world, self._on_wake)
         self._subscribers: list[Callable[[], None]] = []
         self._fast_cache: dict[tuple[LineSettings, LineSettings], bool] = {}
         self._advances = 0
@@ -355,18 +355,7 @@ class UartReceiver:
         for cb in tuple(self._subscribers):
             cb()
 
-    def _schedule(self, t: float) -> None:
-        now = self.world.now_ns
-        tn = max(now, math.ceil(t - EPS_NS))
-        if self._wake_at is not None and now <= self._wake_at <= tn:
-            return
-        self._wake_at = tn
-        ev = self.world.timeout(tn - now)
-        ev.callbacks.append(self._on_wake)
-
-    def _on_wake(self, _event: object) -> None:
-        if self._wake_at is not None and self._wake_at <= self.world.now_ns:
-            self._wake_at = None
+    def _on_wake(self) -> None:
         self._sync_input()
         self._advance()
 
@@ -454,14 +443,14 @@ class UartReceiver:
                 break
             mid = ts + (0.5 + d) * bit
             if mid > now + EPS_NS:
-                self._schedule(mid)
+                self._alarm.at(mid)
                 break
             if tl.level_at(mid):
                 self._ready = mid  # a glitch, not a start bit
                 continue
             done = ts + (m - 0.5 + d) * bit
             if done > now + EPS_NS:
-                self._schedule(done)
+                self._alarm.at(done)
                 break
             value, flags = self._decode(ts, s)
             self._runs.append(
@@ -543,7 +532,7 @@ class UartReceiver:
             self._ready = math.inf  # until the line moves (`_invalidate` brings it back)
         else:
             self._ready = run.completion(count - 1)
-            self._schedule(self._ready)
+            self._alarm.at(self._ready)
 
     def _append_burst(self, burst: Burst, s: LineSettings, first: int) -> None:
         """Accept characters ``first``.. of ``burst`` whole (every sample provably aligned)."""

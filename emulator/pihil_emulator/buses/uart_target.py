@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from ..world.clock import World
 from ..world.net import Circuit, Drive, Net
-from .uart_line import EPS_NS, LineSettings, UartLines
+from .uart_line import Alarm, LineSettings, UartLines
 from .uart_rx import RxChar, UartReceiver
 from .uart_tx import UartTransmitter
 
@@ -44,7 +44,7 @@ class UartTarget:
         self._watched: Net | None = None
         self._unwatch: Callable[[], None] | None = None
         self._driven: Net | None = None
-        self._wake_at: int | None = None
+        self._delivery: Alarm | None = None  # wakes at each received character's completion
         self.present = True
         """False while dropped (a fault): the device neither hears nor talks."""
 
@@ -165,6 +165,7 @@ class UartTarget:
             outputs=self._talk_nets,
             drive_level=self._drive_level,
         )
+        self._delivery = Alarm(self.world, self._deliver)
         self._rx.subscribe(self._on_chars)
         self._listen_nets()
 
@@ -217,22 +218,13 @@ class UartTarget:
 
     def _schedule_delivery(self) -> None:
         rx = self._rx
-        if rx is None:
+        if rx is None or self._delivery is None:
             return
         t = rx.time_of(0)
-        if t is None:
-            return
-        now = self.world.now_ns
-        tn = max(now, math.ceil(t - EPS_NS))
-        if self._wake_at is not None and now <= self._wake_at <= tn:
-            return
-        self._wake_at = tn
-        ev = self.world.timeout(tn - now)
-        ev.callbacks.append(self._deliver)
+        if t is not None:
+            self._delivery.at(t)
 
-    def _deliver(self, _event: object) -> None:
-        if self._wake_at is not None and self._wake_at <= self.world.now_ns:
-            self._wake_at = None
+    def _deliver(self) -> None:
         rx = self._rx
         if rx is None:
             return

@@ -14,23 +14,19 @@ Driver entry points behave as Linux's 8250_bcm2835aux (the 8250 core with
 ``uartclk = 2 · core clock``): ``configure`` refuses parity, 2 stop bits and
 5/6-bit words (Linux would silently change them) and writes BAUD =
 round(core / (8 · baud)), as ``DIV_ROUND_CLOSEST(uartclk, 16 · baud)`` does.
+The tty side (``read``/``write``/``flush``/``close``/``error_counts``...) is
+`uart_port.UartPort`'s, shared with the PL011; only overruns are ever counted here.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, overload
+from typing import TYPE_CHECKING, ClassVar
 
-from ..buses.uart_line import LineSettings, UartLines, parity_name
-from ..buses.uart_rx import UartReceiver
-from ..buses.uart_tty import UartTty
-from ..buses.uart_tx import UartTransmitter
+from ..buses.uart_line import LineSettings, parity_name
+from ..buses.uart_rx import Chunk
 from ..errors import ConfigurationError
-from ..world.net import Net
-from .pl011 import UartPins
 from .registers import Access, Field, Register, RegisterBlock, RegisterMap
+from .uart_port import UartPins, UartPort
 
 if TYPE_CHECKING:
     from .soc import Soc
@@ -113,64 +109,34 @@ def _full_name(key: str | int) -> str | int:
     return key
 
 
-class MiniUartBlock(RegisterBlock):
+class MiniUartBlock(UartPort):
     """The AUX block's mini UART (``uart1``; also reachable as ``aux``)."""
 
     MAP: ClassVar[RegisterMap] = AUX_MAP
 
     def __init__(self, soc: Soc, name: str = "uart1") -> None:
-        self.soc = soc
-        self.world = soc.world
         self.core_clock_hz = soc.variant.core_clock_hz
-        self.pins = UartPins(soc, f"{name} (mini UART)", "TXD1", "RXD1", "CTS1", "RTS1")
-        self.hub = UartLines.of(soc.circuit)
-        self.hub.attachments = soc.attachments
         self._line = LineSettings(mini_uart_baud(self.core_clock_hz, 0), 7)
-        self.tx = UartTransmitter(
-            self.world,
-            self._line,
-            name=f"{name}.tx",
-            hub=self.hub,
-            outputs=self.pins.tx_nets,
-            drive_level=self.pins.drive_tx,
-        )
-        self.rx = UartReceiver(
-            self.world,
-            self._line,
-            name=f"{name}.rx",
-            kind="mini",
-            inputs=self.pins.rx_nets,
-            watch=self.pins.candidates("RXD1"),
-            hub=self.hub,
-            enabled=False,
-            unrouted_level=False,  # [I] soc-facts §4.2: "an error in ... GPIO setup" reads 0x00s
-        )
-        self._rx_fifo: deque[int] = deque()
         self._overrun = False  # LSR bit 1, cleared by reading LSR
         self._overrun_stat = False  # STAT bit 4
-        self._rts_out: bool | None = None
-        self._tty: UartTty | None = None
-        self._rts_wake: int | None = None
-        self.rx.subscribe(self._on_rx_news)
-        self._cts_unwatch: list[Callable[[], None]] = [
-            net.watch(self._on_cts_pin) for net in self.pins.candidates("CTS1")
-        ]
-        super().__init__(name)
-        self.pins.drive_tx(True)
-        self._apply()
+        pins = UartPins(soc, f"{name} (mini UART)", "TXD1", "RXD1", "CTS1", "RTS1")
+        super().__init__(
+            soc,
+            name,
+            pins,
+            self._line,
+            kind="mini",  # 8x oversampling, no parity/framing/break detection (soc-facts §4.2)
+            rx_inputs=pins.rx_nets,
+            drive_tx=pins.drive_tx,
+            unrouted_level=False,  # [I] soc-facts §4.2: "an error in ... GPIO setup" reads 0x00s
+        )
 
     def __repr__(self) -> str:
         return f"MiniUartBlock({self.name}, {self._line.describe()})"
 
-    def reset_registers(self) -> None:
-        super().reset_registers()
-        if not hasattr(self, "tx"):
-            return
-        self._rx_fifo.clear()
+    def _reset_state(self) -> None:
         self._overrun = self._overrun_stat = False
-        self._tty = None
-        self.tx.discard_pending()
-        self._apply()
+        self._apply_control()
 
     # -- access ------------------------------------------------------------------------------
     @property
@@ -178,53 +144,18 @@ class MiniUartBlock(RegisterBlock):
         """AUX_ENABLES bit 0: without it the mini UART's registers are unreachable."""
         return bool(self._values.get("AUX_ENABLES", 0) & 1)
 
-    @overload
-    def read(self, key: str | int) -> int: ...
-    @overload
-    def read(self, key: int, timeout_ns: int) -> bytes: ...
-    def read(self, key: str | int, timeout_ns: int | None = None) -> int | bytes:
-        """``read(register)`` (short names like ``"LSR"`` work); ``read(n, timeout_ns)``: the
-        driver's read of up to ``n`` received bytes (returns as soon as ``n`` arrived)."""
-        if timeout_ns is not None:
-            if not isinstance(key, int):
-                raise ConfigurationError(
-                    f"{self.name}.read(n, timeout_ns) takes a count; got {key!r}"
-                )
-            return self._require_tty().read(key, timeout_ns)
+    def _register_read(self, key: str | int) -> int:
+        """Short names like ``"LSR"`` work; the mini UART's registers read 0 while disabled."""
         name = self.MAP.get(_full_name(key), self.name).name
-        self._sync()
         if name in _MU_REGS and not self.enabled:
             return 0  # "You can not even read or write the registers!"
-        return super().read(name)
+        return super()._register_read(name)
 
-    @overload
-    def write(self, key: str | int, value: int) -> None: ...
-    @overload
-    def write(
-        self, key: bytes | bytearray, value: None = None, *, timeout_ns: int | None = None
-    ) -> None: ...
-    def write(
-        self,
-        key: str | int | bytes | bytearray,
-        value: int | None = None,
-        *,
-        timeout_ns: int | None = None,
-    ) -> None:
-        """``write(register, value)``; ``write(data)``: the driver's write (returns when sent)."""
-        if isinstance(key, bytes | bytearray | memoryview):
-            if value is not None:
-                raise ConfigurationError(f"{self.name}.write(data) takes the bytes only")
-            self._require_tty().write(bytes(key), timeout_ns)
-            return
-        if value is None:
-            raise ConfigurationError(
-                f"{self.name}.write(register, value) needs a value (or pass bytes to send data)"
-            )
+    def _register_write(self, key: str | int, value: int) -> None:
         name = self.MAP.get(_full_name(key), self.name).name
-        self._sync()
         if name in _MU_REGS and not self.enabled:
             return
-        super().write(name, value)
+        super()._register_write(name, value)
 
     # -- clock and line settings --------------------------------------------------------------
     def core_clock_changed(self, hz: int) -> None:
@@ -251,7 +182,13 @@ class MiniUartBlock(RegisterBlock):
             self.tx.set_settings(line)
             self.rx.set_settings(line)
 
-    def _apply(self) -> None:
+    @property
+    def fifo_depth(self) -> int:
+        """soc-facts §4.2: 8 deep, always (no FIFO enable bit)."""
+        return FIFO_DEPTH
+
+    def _apply_control(self) -> None:
+        """AUX_ENABLES/CNTL/LCR → transmitter holds, receiver enable, break, CTS, RTS."""
         cntl = self.peek("AUX_MU_CNTL_REG")
         on = self.enabled
         self._update_line()
@@ -265,18 +202,11 @@ class MiniUartBlock(RegisterBlock):
         self._update_rts()
 
     # -- flow control ---------------------------------------------------------------------------
-    def _cts_pin_low(self) -> bool:
-        nets = self.pins.gpio.signal_nets("CTS1")
-        return bool(nets) and not nets[0].level
-
-    def _on_cts_pin(self, _net: Net, _level: bool, _time_ns: int) -> None:
-        self._update_cts()
-
     def _update_cts(self) -> None:
         cntl = self._values.get("AUX_MU_CNTL_REG", 0)
         if cntl >> 3 & 1:  # CTS auto flow: stop while CTS is not at its assert level [I]
             invert = bool(cntl >> 7 & 1)
-            asserted = self._cts_pin_low() != invert
+            asserted = self.pins.cts_low() != invert
             if asserted:
                 self.tx.release("cts")
             else:
@@ -284,51 +214,20 @@ class MiniUartBlock(RegisterBlock):
         else:
             self.tx.release("cts")
 
-    def _update_rts(self) -> None:
+    def _rts_rule(self) -> tuple[bool, int | None]:
         cntl = self._values.get("AUX_MU_CNTL_REG", 0)
         if cntl >> 2 & 1:  # RTS auto flow: de-assert when only N spaces are left
-            spaces = FIFO_DEPTH - len(self._rx_fifo)
-            asserted = spaces > RTS_SPACES[cntl >> 4 & 3]
-            low = asserted != bool(cntl >> 6 & 1)  # asserted = low unless bit 6 inverts it [I]
-        else:
-            low = bool(self._values.get("AUX_MU_MCR_REG", 0) >> 1 & 1)  # MCR RTS: set = low
-        if low != self._rts_out:
-            self._rts_out = low
-            self.pins.drive_rts(low)
-        if cntl >> 2 & 1 and self._tty is None:
             level = FIFO_DEPTH - RTS_SPACES[cntl >> 4 & 3]  # de-asserts at this fill level
-            if len(self._rx_fifo) < level:
-                when = self.rx.time_of(level - len(self._rx_fifo) - 1)
-                if when is not None:
-                    self._wake_for_rts(when)
+            asserted = len(self._rx_fifo) < level
+            return asserted != bool(cntl >> 6 & 1), level  # asserted = low unless bit 6 [I]
+        return bool(self._values.get("AUX_MU_MCR_REG", 0) >> 1 & 1), None  # MCR RTS: set = low
 
-    def _wake_for_rts(self, t: float) -> None:
-        """Nobody reads the FIFO between register accesses: wake when it reaches the level."""
-        due = max(self.world.now_ns, math.ceil(t - 1e-6))
-        if self._rts_wake is not None and self.world.now_ns <= self._rts_wake <= due:
-            return
-        self._rts_wake = due
-        ev = self.world.timeout(due - self.world.now_ns)
-        ev.callbacks.append(self._on_rts_wake)
-
-    def _on_rts_wake(self, _event: object) -> None:
-        if self._rts_wake is not None and self._rts_wake <= self.world.now_ns:
-            self._rts_wake = None
-        self._sync()
-        self._update_rts()
-
-    def _on_rx_news(self) -> None:
-        if self._values.get("AUX_MU_CNTL_REG", 0) >> 2 & 1 and self._tty is None:
-            self._update_rts()
+    def _rts_auto_flow(self) -> bool:
+        return bool(self._values.get("AUX_MU_CNTL_REG", 0) >> 2 & 1)
 
     # -- receive path ---------------------------------------------------------------------------
-    def _sync(self) -> None:
-        chunks = self.rx.take()
-        if not chunks:
-            return
-        if self._tty is not None:
-            self._tty.feed(chunks)
-            return
+    def _fill_rx_fifo(self, chunks: list[Chunk]) -> None:
+        """Values only: the mini UART flags no framing, parity or break (soc-facts §4.2)."""
         fifo = self._rx_fifo
         for chunk in chunks:
             for value in chunk.data:
@@ -336,13 +235,6 @@ class MiniUartBlock(RegisterBlock):
                     self._overrun = self._overrun_stat = True
                     continue
                 fifo.append(value)
-        self._update_rts()
-
-    def _rx_level(self) -> int:
-        return len(self._rx_fifo)
-
-    def _tx_level(self) -> int:
-        return min(self.tx.queued(), FIFO_DEPTH)
 
     # -- register behaviour ---------------------------------------------------------------------
     def _dlab(self) -> bool:
@@ -363,9 +255,7 @@ class MiniUartBlock(RegisterBlock):
             self.poke("AUX_MU_BAUD_REG", (baud & 0xFF00) | (value & 0xFF))
             self._update_line()
             return
-        if self.tx.queued() >= FIFO_DEPTH:
-            return  # FIFO full: lost
-        self.tx.send(bytes((value & 0xFF,)))
+        self._push_tx(value)
 
     def _read_AUX_MU_IER_REG(self) -> int:  # noqa: N802
         if self._dlab():
@@ -402,7 +292,7 @@ class MiniUartBlock(RegisterBlock):
 
     def _write_AUX_MU_LCR_REG(self, value: int) -> None:  # noqa: N802
         self.poke("AUX_MU_LCR_REG", value & 0xC3)
-        self._apply()
+        self._apply_control()
 
     def _write_AUX_MU_MCR_REG(self, value: int) -> None:  # noqa: N802
         self.poke("AUX_MU_MCR_REG", value & 0x2)
@@ -416,11 +306,11 @@ class MiniUartBlock(RegisterBlock):
         return lsr
 
     def _read_AUX_MU_MSR_REG(self) -> int:  # noqa: N802
-        return int(self._cts_pin_low()) << 5
+        return int(self.pins.cts_low()) << 5
 
     def _write_AUX_MU_CNTL_REG(self, value: int) -> None:  # noqa: N802
         self.poke("AUX_MU_CNTL_REG", value & 0xFF)
-        self._apply()
+        self._apply_control()
 
     def _read_AUX_MU_STAT_REG(self) -> int:  # noqa: N802
         rx = len(self._rx_fifo)
@@ -434,7 +324,7 @@ class MiniUartBlock(RegisterBlock):
         stat |= int(self._overrun_stat) << 4
         stat |= int(queued >= FIFO_DEPTH) << 5
         stat |= int(bool(self._rts_out)) << 6
-        stat |= int(self._cts_pin_low()) << 7
+        stat |= int(self.pins.cts_low()) << 7
         stat |= int(queued == 0) << 8
         stat |= int(not busy) << 9
         stat |= rx << 16 | tx_level << 24
@@ -449,7 +339,7 @@ class MiniUartBlock(RegisterBlock):
 
     def _write_AUX_ENABLES(self, value: int) -> None:  # noqa: N802
         self.poke("AUX_ENABLES", value & 0x7)
-        self._apply()
+        self._apply_control()
 
     # ------------------------------------------------------------------------------------------
     # Driver entry points (docs/emulator-api.md), as 8250_bcm2835aux does them
@@ -496,49 +386,16 @@ class MiniUartBlock(RegisterBlock):
         self.write("AUX_MU_LCR_REG", lcr)
         self.write("AUX_MU_MCR_REG", 0x2)  # RTS
         self.write("AUX_MU_CNTL_REG", 0x3)
-        if self._tty is None:
-            self._sync()
-            self._tty = UartTty(self.world, self.name, self.rx, self.tx, self._sync)
-            self._tty.feed_entries(self._rx_fifo)
-            self._rx_fifo.clear()
+        self._open_tty()
         return self._line
 
-    def close(self) -> None:
-        self._sync()
-        self._tty = None
+    def _shut_down(self) -> None:
+        """Closing: receiver and transmitter off (CNTL 0)."""
         self.write("AUX_MU_CNTL_REG", 0)
 
-    def _require_tty(self) -> UartTty:
-        if self._tty is None:
-            raise ConfigurationError(
-                f"{self.name} is not open: call configure(baud, ...) first (as opening the tty)"
-            )
-        return self._tty
-
-    def flush(self, timeout_ns: int | None = None) -> None:
-        self._require_tty().drain(timeout_ns)
-
-    def in_waiting(self) -> int:
-        return self._require_tty().in_waiting()
-
-    def discard_input(self) -> None:
-        self._require_tty().discard_input()
-
-    def send_break(self, duration_ns: int) -> None:
-        """``tcsendbreak`` through LCR bit 6 (the mini UART can generate a break)."""
-        tty = self._require_tty()
-        if duration_ns <= 0:
-            raise ConfigurationError(f"a break lasts a positive time; got {duration_ns} ns")
-        tty.drain()
-        self.write("AUX_MU_LCR_REG", self.read("AUX_MU_LCR_REG") | 0x40)
-        self.world.run_for(int(duration_ns))
-        self.write("AUX_MU_LCR_REG", self.read("AUX_MU_LCR_REG") & ~0x40)
-
-    def error_counts(self) -> dict[str, int]:
-        """The mini UART detects no framing, parity or break errors; overruns only."""
-        if self._tty is None:
-            return {"framing": 0, "parity": 0, "overrun": 0, "break": 0}
-        return self._tty.error_counts()
+    def _set_break(self, on: bool) -> None:
+        lcr = self.read("AUX_MU_LCR_REG")
+        self.write("AUX_MU_LCR_REG", lcr | 0x40 if on else lcr & ~0x40)  # LCR bit 6: break
 
 
 def aux_alias(soc: Soc, name: str) -> RegisterBlock:

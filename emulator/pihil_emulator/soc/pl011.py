@@ -21,23 +21,21 @@ and a new setting applies once the character in progress is complete.
 Driver entry points (docs/emulator-api.md) behave as Linux's amba-pl011:
 ``configure`` programs IBRD/FBRD/LCRH/CR the way ``pl011_set_termios`` does
 and opens the port (the interrupt handler then drains the FIFO into the tty
-buffer); ``write``, ``read``, ``send_break``, ``error_counts``.
+buffer); ``write``, ``read``, ``send_break`` (LCRH.BRK), ``close``
+(``pl011_shutdown``), ``error_counts``: the tty side is `uart_port.UartPort`'s,
+shared with the mini UART.
 """
 
 from __future__ import annotations
 
-import math
-from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, overload
+from typing import TYPE_CHECKING, ClassVar
 
-from ..buses.uart_line import LineSettings, UartLines, parity_name
-from ..buses.uart_rx import BE, FE, OE, PE, UartReceiver
-from ..buses.uart_tty import UartTty
-from ..buses.uart_tx import UartTransmitter
+from ..buses.uart_line import LineSettings, parity_name
+from ..buses.uart_rx import BE, FE, OE, PE, Chunk
 from ..errors import ConfigurationError
-from ..world.net import Drive, Net
-from .registers import Access, Field, Register, RegisterBlock, RegisterMap
+from ..world.net import Net
+from .registers import Access, Field, Register, RegisterMap
+from .uart_port import UartPins, UartPort
 
 if TYPE_CHECKING:
     from .soc import Soc
@@ -139,38 +137,7 @@ def pl011_divisors(uartclk_hz: int, baud: float) -> tuple[int, int]:
     return quot >> 6, quot & 0x3F
 
 
-class UartPins:
-    """A UART's signals reached through the GPIO block's routing (TXDn, RXDn, CTSn, RTSn)."""
-
-    def __init__(self, soc: Soc, owner: str, tx: str, rx: str, cts: str, rts: str) -> None:
-        self.gpio = soc.gpio
-        self.owner = owner
-        self.tx, self.rx, self.cts, self.rts = tx, rx, cts, rts
-
-    def tx_nets(self) -> list[Net]:
-        return self.gpio.signal_nets(self.tx)
-
-    def rx_nets(self) -> list[Net]:
-        return self.gpio.signal_nets(self.rx)
-
-    def candidates(self, signal: str) -> list[Net]:
-        """Every pin that GPFSEL could route to ``signal`` (watched for level changes)."""
-        return [self.gpio.net(line) for line, _alt in self.gpio.candidates(signal)]
-
-    def drive_tx(self, level: bool) -> None:
-        self.gpio.drive_signal(self.tx, self.owner, Drive.push_pull(level))
-
-    def drive_rts(self, asserted: bool) -> None:
-        """nRTS is active low."""
-        self.gpio.drive_signal(self.rts, f"{self.owner} RTS", Drive.push_pull(not asserted))
-
-    def cts_asserted(self) -> bool:
-        """nCTS is active low; a CTS input no pin is routed to reads deasserted [I]."""
-        nets = self.gpio.signal_nets(self.cts)
-        return bool(nets) and not nets[0].level
-
-
-class Pl011Block(RegisterBlock):
+class Pl011Block(UartPort):
     """One PL011 (``uart0``; ``uart2``..``uart5`` on BCM2711)."""
 
     MAP: ClassVar[RegisterMap] = PL011_MAP
@@ -179,111 +146,34 @@ class Pl011Block(RegisterBlock):
         if not name.startswith("uart") or not name[4:].isdigit():
             raise ConfigurationError(f"a PL011 block is named uart<n>; got {name!r}")
         n = name[4:]
-        self.soc = soc
-        self.world = soc.world
         self.uartclk_hz = soc.variant.pl011_clock_hz
-        self.pins = UartPins(soc, f"{name} (PL011)", f"TXD{n}", f"RXD{n}", f"CTS{n}", f"RTS{n}")
-        self.hub = UartLines.of(soc.circuit)
-        self.hub.attachments = soc.attachments  # how UART devices find their wires
         self._lbe_level = True  # the internal TX→RX path in loopback mode
-        default = LineSettings(9600)
         self._line: LineSettings | None = None
-        self.tx = UartTransmitter(
-            self.world,
-            default,
-            name=f"{name}.tx",
-            hub=self.hub,
-            outputs=self.pins.tx_nets,
-            drive_level=self._drive_tx,
-        )
-        self.rx = UartReceiver(
-            self.world,
-            default,
-            name=f"{name}.rx",
-            kind="pl011",
-            inputs=self._rx_inputs,
-            watch=self.pins.candidates(f"RXD{n}"),
-            hub=self.hub,
-            enabled=False,
-            unrouted_level=self._rx_unrouted_level,
-        )
-        self._rx_fifo: deque[int] = deque()
         self._overrun_pending = False
-        self._last_rx_ns = 0.0
         self._latched_int = 0
         self._cts = False
-        self._rts_out: bool | None = None
-        self._tty: UartTty | None = None
-        self._rts_wake: int | None = None
-        self.rx.subscribe(self._on_rx_news)
-        self._cts_unwatch: list[Callable[[], None]] = [
-            net.watch(self._on_cts_pin) for net in self.pins.candidates(f"CTS{n}")
-        ]
-        super().__init__(name)
-        self.pins.drive_tx(True)
-        self._apply_control()
+        super().__init__(
+            soc,
+            name,
+            UartPins(soc, f"{name} (PL011)", f"TXD{n}", f"RXD{n}", f"CTS{n}", f"RTS{n}"),
+            LineSettings(9600),
+            kind="pl011",
+            rx_inputs=self._rx_inputs,
+            drive_tx=self._drive_tx,
+            unrouted_level=self._rx_unrouted_level,
+        )
 
     def __repr__(self) -> str:
         line = self._line.describe() if self._line else "no baud"
         return f"Pl011Block({self.name}, {line})"
 
     # -- reset ------------------------------------------------------------------------------
-    def reset_registers(self) -> None:
-        super().reset_registers()
-        if not hasattr(self, "tx"):
-            return  # first call, from RegisterBlock.__init__
-        self._rx_fifo.clear()
+    def _reset_state(self) -> None:
         self._overrun_pending = False
         self._latched_int = 0
-        self._tty = None
-        self.tx.discard_pending()
         self.tx.set_break(False)
         self._line = None
         self._apply_control()
-
-    # -- access: registers, or the driver's read/write (docs/emulator-api.md) ---------------
-    @overload
-    def read(self, key: str | int) -> int: ...
-    @overload
-    def read(self, key: int, timeout_ns: int) -> bytes: ...
-    def read(self, key: str | int, timeout_ns: int | None = None) -> int | bytes:
-        """``read(register)``: a register read. ``read(n, timeout_ns)``: the driver's read of
-        up to ``n`` received bytes, returning as soon as ``n`` arrived or at the timeout."""
-        if timeout_ns is not None:
-            if not isinstance(key, int):
-                raise ConfigurationError(
-                    f"{self.name}.read(n, timeout_ns) takes a count; got {key!r}"
-                )
-            return self._require_tty().read(key, timeout_ns)
-        self._sync()
-        return super().read(key)
-
-    @overload
-    def write(self, key: str | int, value: int) -> None: ...
-    @overload
-    def write(
-        self, key: bytes | bytearray, value: None = None, *, timeout_ns: int | None = None
-    ) -> None: ...
-    def write(
-        self,
-        key: str | int | bytes | bytearray,
-        value: int | None = None,
-        *,
-        timeout_ns: int | None = None,
-    ) -> None:
-        """``write(register, value)``: a register write. ``write(data)``: the driver's write,
-        returning once the last stop bit has left (simulated time)."""
-        if isinstance(key, bytes | bytearray | memoryview):
-            if value is not None:
-                raise ConfigurationError(f"{self.name}.write(data) takes the bytes only")
-            self._require_tty().write(bytes(key), timeout_ns)
-            return
-        if value is None:
-            raise ConfigurationError(
-                f"{self.name}.write(register, value) needs a value (or pass bytes to send data)"
-            )
-        self._sync()
-        super().write(key, value)
 
     # -- derived configuration --------------------------------------------------------------
     @property
@@ -367,11 +257,8 @@ class Pl011Block(RegisterBlock):
             self.pins.drive_tx(level)
 
     # -- flow control -----------------------------------------------------------------------
-    def _on_cts_pin(self, _net: Net, _level: bool, _time_ns: int) -> None:
-        self._update_cts()
-
     def _update_cts(self) -> None:
-        cts = self.pins.cts_asserted()
+        cts = self.pins.cts_low()  # nCTS is active low
         if cts != self._cts:
             self._cts = cts
             self._latched_int |= INT_CTSM
@@ -380,37 +267,15 @@ class Pl011Block(RegisterBlock):
         else:
             self.tx.release("cts")
 
-    def _update_rts(self) -> None:
+    def _rts_rule(self) -> tuple[bool, int | None]:
         cr = self.peek_or("CR", 0)
-        # RTSEN: deasserted while the RX FIFO holds its trigger level or more; else CR.RTS
-        rtsen = bool(cr >> 14 & 1)
-        asserted = len(self._rx_fifo) < self._rx_trigger() if rtsen else bool(cr >> 11 & 1)
-        if asserted != self._rts_out:
-            self._rts_out = asserted
-            self.pins.drive_rts(asserted)
-        if rtsen and asserted and self._tty is None:
-            # nobody reads the FIFO between register accesses: wake when it reaches the level
-            when = self.rx.time_of(self._rx_trigger() - len(self._rx_fifo) - 1)
-            if when is not None:
-                self._wake_for_rts(when)
+        if cr >> 14 & 1:  # RTSEN: nRTS de-asserted while the RX FIFO holds its trigger level
+            level = self._rx_trigger()
+            return len(self._rx_fifo) < level, level
+        return bool(cr >> 11 & 1), None  # CR.RTS: set drives nRTS low
 
-    def _wake_for_rts(self, t: float) -> None:
-        due = max(self.world.now_ns, math.ceil(t - 1e-6))
-        if self._rts_wake is not None and self.world.now_ns <= self._rts_wake <= due:
-            return
-        self._rts_wake = due
-        ev = self.world.timeout(due - self.world.now_ns)
-        ev.callbacks.append(self._on_rts_wake)
-
-    def _on_rts_wake(self, _event: object) -> None:
-        if self._rts_wake is not None and self._rts_wake <= self.world.now_ns:
-            self._rts_wake = None
-        self._sync()
-        self._update_rts()
-
-    def _on_rx_news(self) -> None:
-        if self.peek_or("CR", 0) >> 14 & 1 and self._tty is None:
-            self._update_rts()
+    def _rts_auto_flow(self) -> bool:
+        return bool(self.peek_or("CR", 0) >> 14 & 1)
 
     def rts_asserted(self) -> bool:
         return bool(self._rts_out)
@@ -426,23 +291,9 @@ class Pl011Block(RegisterBlock):
         sel = self.get_field("IFLS", "TXIFLSEL")
         return FIFO_DEPTH * TRIGGER_EIGHTHS.get(sel, 4) // 8
 
-    def rx_level(self) -> int:
-        self._sync()
-        return len(self._rx_fifo)
-
-    def tx_level(self) -> int:
-        return min(self.tx.queued(), self.fifo_depth)
-
     # -- receive path -----------------------------------------------------------------------
-    def _sync(self) -> None:
-        """Move what the receiver completed by now into the RX FIFO (or the tty buffer)."""
-        chunks = self.rx.take()
-        if not chunks:
-            return
-        if self._tty is not None:
-            self._tty.feed(chunks)
-            self._last_rx_ns = chunks[-1].time_of(len(chunks[-1].data) - 1)
-            return
+    def _fill_rx_fifo(self, chunks: list[Chunk]) -> None:
+        """Each character with its FE/PE/BE flags; OE goes with the first one after a loss."""
         depth = self.fifo_depth
         fifo = self._rx_fifo
         for chunk in chunks:
@@ -462,8 +313,6 @@ class Pl011Block(RegisterBlock):
                 for bit, irq in _ERROR_INT.items():
                     if f & bit:
                         self._latched_int |= irq
-            self._last_rx_ns = chunk.time_of(len(chunk.data) - 1)
-        self._update_rts()
 
     def _read_DR(self) -> int:  # noqa: N802 - datasheet name
         if not self._rx_fifo:
@@ -476,9 +325,7 @@ class Pl011Block(RegisterBlock):
         return entry
 
     def _write_DR(self, value: int) -> None:  # noqa: N802 - datasheet name
-        if self.tx.queued() >= self.fifo_depth:
-            return  # the TX FIFO is full: the write is lost, as on the silicon
-        self.tx.send(bytes((value & 0xFF,)))
+        self._push_tx(value)
 
     def _write_RSRECR(self, _value: int) -> None:  # noqa: N802 - datasheet name
         self.poke("RSRECR", 0)  # "a write to UARTECR clears the framing, parity, break, overrun"
@@ -597,55 +444,15 @@ class Pl011Block(RegisterBlock):
         if flow_control:
             cr |= 1 << 14 | 1 << 15
         cr |= old_cr & (1 << 7)  # keep loopback if a test set it
-        if self._tty is None:
-            self._sync()
-            self._tty = UartTty(self.world, self.name, self.rx, self.tx, self._sync)
-            self._tty.feed_entries(self._rx_fifo)
-            self._rx_fifo.clear()
+        self._open_tty()
         self.write("CR", cr)
         assert self._line is not None
         return self._line
 
-    def close(self) -> None:
-        """Close the port (``pl011_shutdown``): disable the UART; the tty buffer is dropped."""
-        self._sync()
-        self._tty = None
+    def _shut_down(self) -> None:
+        """``pl011_shutdown``: disable the UART, its transmitter and receiver."""
         self.write("CR", self.read("CR") & ~(1 | 1 << 8 | 1 << 9))
 
-    def _require_tty(self) -> UartTty:
-        if self._tty is None:
-            raise ConfigurationError(
-                f"{self.name} is not open: call configure(baud, ...) first (as opening the tty)"
-            )
-        return self._tty
-
-    def write_bytes(self, data: bytes) -> None:
-        """Queue ``data`` without waiting (the kernel's transmit buffer)."""
-        self._require_tty()
-        self.tx.send(bytes(data))
-
-    def flush(self, timeout_ns: int | None = None) -> None:
-        """``tcdrain``: wait until everything written has left."""
-        self._require_tty().drain(timeout_ns)
-
-    def in_waiting(self) -> int:
-        return self._require_tty().in_waiting()
-
-    def discard_input(self) -> None:
-        self._require_tty().discard_input()
-
-    def send_break(self, duration_ns: int) -> None:
-        """``tcsendbreak``: wait for the transmitter to drain, set LCRH.BRK, hold, clear."""
-        tty = self._require_tty()
-        if duration_ns <= 0:
-            raise ConfigurationError(f"a break lasts a positive time; got {duration_ns} ns")
-        tty.drain()
-        self.write("LCRH", self.read("LCRH") | 1)
-        self.world.run_for(int(duration_ns))
-        self.write("LCRH", self.read("LCRH") & ~1)
-
-    def error_counts(self) -> dict[str, int]:
-        """Errors the interrupt handler counted since the port was first opened (icount)."""
-        if self._tty is None:
-            return {"framing": 0, "parity": 0, "overrun": 0, "break": 0}
-        return self._tty.error_counts()
+    def _set_break(self, on: bool) -> None:
+        lcrh = self.read("LCRH")
+        self.write("LCRH", lcrh | 1 if on else lcrh & ~1)  # LCRH.BRK
