@@ -124,9 +124,12 @@ class Board:
 
     # -- boot and reset -------------------------------------------------------------------
     def _boot(self) -> None:
-        """What the firmware leaves after boot: bus pins and the primary UART on their ALTs."""
+        """What the firmware leaves after boot: bus pins and the primary UART on their ALTs,
+        and the pad pulls it sets (the UART's RX pulled up)."""
         for line, function in sorted(self.profile.boot_functions.items()):
             self.gpio.set_function(line, function)
+        for line, pull in sorted(self.profile.boot_pulls.items()):
+            self.gpio.set_pull(line, pull)
 
     def reset(self) -> None:
         """A SoC reset (the RUN pin): every block to reset values, then the boot pin set-up.

@@ -97,8 +97,9 @@ _HEADER_NAME: Final = re.compile(r"^[A-Z]+\d+$")
 TOP_KEYS: Final = (
     "extends", "name", "model", "manufacturer", "description", "soc", "soc_overrides",
     "kernel_models", "primary_uart", "config", "headers", "pulls", "buses", "devices",
-    "jumpers", "boot_functions", "test_jig",
+    "jumpers", "boot_functions", "boot_pulls", "test_jig",
 )  # fmt: skip
+PAD_PULLS: Final = ("up", "down", "none")
 HEADER_KEYS: Final = ("pins", "description")
 PIN_KEYS: Final = ("pin", "labels", "note")
 PULL_KEYS: Final = ("pin", "pull", "ohms", "ref")
@@ -224,6 +225,9 @@ class BoardProfile:
     jumpers: tuple[JumperSpec, ...] = ()
     boot_functions: Mapping[int, str] = field(default_factory=dict)
     """GPIO line → function after the firmware booted (buses' pins, the primary UART...)."""
+    boot_pulls: Mapping[int, str] = field(default_factory=dict)
+    """GPIO line → the pad pull (``up``/``down``/``none``) the firmware sets at boot where
+    it differs from the SoC's reset pull (the UART's RX pulled up)."""
     test_jig: str = ""
     """What the test jig is (its description); its parts are in devices/jumpers/pulls."""
 
@@ -888,6 +892,7 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
         devices=MappingProxyType(devices),
         jumpers=tuple(jumpers),
         boot_functions=MappingProxyType(boot),
+        boot_pulls=MappingProxyType(_parse_boot_pulls(ck, data.get("boot_pulls"), base_pins)),
         test_jig=ck.string(jig, "description", "test_jig.description"),
     )
     try:
@@ -895,6 +900,25 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
     except PinNameConflict as exc:
         raise ck.fail("buses", f"each name on one pin only: {exc}") from None
     return profile
+
+
+def _parse_boot_pulls(ck: _Checker, raw: Any, pins: PinMap) -> dict[int, str]:
+    """``boot_pulls: {J8-10: up}``: pad pulls the firmware sets at boot (dt-blob
+    ``termination``, a device tree ``brcm,pull``)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ck.fail("boot_pulls", "a mapping of pin to pull (up, down or none)")
+    out: dict[int, str] = {}
+    for pin, pull in raw.items():
+        path = f"boot_pulls.{pin}"
+        line, _ = _resolve_gpio(ck, pins, pin, path)
+        if pull not in PAD_PULLS:
+            raise ck.fail(path, f"one of: {', '.join(PAD_PULLS)}, got {pull!r}")
+        if line in out:
+            raise ck.fail(path, f"each GPIO once; GPIO{line} is already given a pull")
+        out[line] = pull
+    return out
 
 
 def _parse_kernel_models(ck: _Checker, raw: Any) -> tuple[str, ...]:
