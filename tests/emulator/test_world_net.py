@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pihil_emulator.errors import ElectricalFault
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.edges import EdgeQueue
-from pihil_emulator.world.net import Circuit, Drive, NetKind
+from pihil_emulator.world.net import Circuit, Drive, Net, NetKind, Node
 
 
 @pytest.fixture
@@ -170,3 +174,148 @@ def test_run_for_zero_is_a_no_op() -> None:
     assert world.now_ns == 0
     with pytest.raises(ValueError, match="negative"):
         world.run_for(-1)
+
+
+# -- the fast path of Net.drive against the general solve --------------------------------------
+
+DRIVES = st.one_of(
+    st.none(),
+    st.builds(Drive.push_pull, st.booleans()),
+    st.just(Drive.open_drain_low()),
+    st.builds(Drive.pull_up, st.sampled_from([1_800.0, 10_000.0, 50_000.0])),
+    st.builds(Drive.pull_down, st.sampled_from([1_000.0, 50_000.0])),
+    st.builds(Drive.source, st.sampled_from([0.0, 0.5, 1.0, 1.31, 3.3, 3.34, 5.0])),
+)
+STEPS = st.lists(
+    st.tuples(st.integers(0, 2), st.sampled_from(["a", "b", "c"]), DRIVES),
+    min_size=1,
+    max_size=40,
+)
+
+
+def general_drive(net: Net, owner: str, drive: Drive | None) -> None:
+    """What `Net.drive` means, always through the full solve: the reference for its fast path."""
+    drivers = net._drivers
+    old = drivers.get(owner)
+    if old == drive:
+        return
+    if drive is None:
+        del drivers[owner]
+    else:
+        drivers[owner] = drive
+    try:
+        volts, floating = net.node._solve()
+    except ElectricalFault:
+        if old is None:
+            drivers.pop(owner, None)
+        else:
+            drivers[owner] = old
+        raise
+    net.node.settle(volts, floating)
+
+
+def build(kinds: list[NetKind], wired: bool) -> tuple[Circuit, list[Net], list[tuple[str, bool]]]:
+    circuit = Circuit(World(seed=1))
+    nets = [circuit.add_net(f"N{i}", kind) for i, kind in enumerate(kinds)]
+    log: list[tuple[str, bool]] = []
+    for net in nets:
+        net.watch(lambda n, level, _t: log.append((n.name, level)))
+    if wired:
+        circuit.connect(nets[0], nets[1])
+    return circuit, nets, log
+
+
+def state(nets: list[Net]) -> list[tuple[float, bool, bool, dict[str, Drive]]]:
+    return [(n.volts, n.floating, n.level, n.drivers) for n in nets]
+
+
+def hard_drivers(node: Node) -> int:
+    return sum(1 for _, d in node.all_drivers() if d.hard)
+
+
+@given(
+    kinds=st.lists(st.sampled_from([NetKind.GPIO, NetKind.SIGNAL]), min_size=3, max_size=3),
+    wired=st.booleans(),
+    steps=STEPS,
+)
+def test_drive_fast_path_equals_the_full_solve(
+    kinds: list[NetKind], wired: bool, steps: list[tuple[int, str, Drive | None]]
+) -> None:
+    """DESIGN "Nets and electrical rules": the node a change leaves (voltage, level with the
+    Schmitt hysteresis of soc-facts §3.8, the watchers told, the faults raised) is the same
+    whether `Net.drive` takes its single-hard-driver shortcut or solves every driver."""
+    _, fast_nets, fast_log = build(kinds, wired)
+    _, ref_nets, ref_log = build(kinds, wired)
+    for i, owner, drive in steps:
+        outcomes: list[str | None] = []
+        for nets, apply in ((fast_nets, Net.drive), (ref_nets, general_drive)):
+            try:
+                apply(nets[i], owner, drive)
+                outcomes.append(None)
+            except ElectricalFault as fault:
+                outcomes.append(f"{fault} {fault.net} {fault.drivers}")
+        assert outcomes[0] == outcomes[1]
+        assert state(fast_nets) == state(ref_nets)
+        assert fast_log == ref_log
+        for net in fast_nets:
+            assert net.node.hard == hard_drivers(net.node)
+
+
+def test_hard_driver_count_follows_wires(circuit: Circuit) -> None:
+    """The shortcut's count of hard drivers is the node's: joining two driven nets makes a
+    contention the next drive must see, and splitting them gives each its own again."""
+    a = circuit.add_net("GPIO17", NetKind.GPIO)
+    b = circuit.add_net("GPIO27", NetKind.GPIO)
+    a.drive("out17", Drive.push_pull(True))
+    b.drive("out27", Drive.push_pull(True))
+    wire = circuit.connect(a, b)
+    assert a.node.hard == 2
+    with pytest.raises(ElectricalFault, match="contention"):
+        a.drive("out17", Drive.push_pull(False))
+    assert a.level is True
+    circuit.disconnect(wire)
+    assert (a.node.hard, b.node.hard) == (1, 1)
+    a.drive("out17", Drive.push_pull(False))  # alone again: no fight
+    assert (a.level, b.level) == (False, True)
+
+
+def test_a_fault_in_a_watchers_reaction_keeps_the_change_that_woke_it(circuit: Circuit) -> None:
+    """DESIGN: a broken rule leaves the circuit as it was before the offending change. When a
+    watcher reacting to an edge breaks a rule, its own drive is the offending one: the edge
+    that woke it stays (drivers, voltage and level agree) and the fault reaches the caller."""
+    trigger = circuit.add_net("GPIO5", NetKind.GPIO)
+    other = circuit.add_net("GPIO6", NetKind.GPIO)
+    other.drive("board", Drive.push_pull(False))
+
+    def react(_net: Net, level: bool, _t: int) -> None:
+        if level:
+            other.drive("device", Drive.push_pull(True))  # fights the board's low
+
+    trigger.watch(react)
+    with pytest.raises(ElectricalFault, match="contention"):
+        trigger.drive("out", Drive.push_pull(True))
+    assert trigger.drivers == {"out": Drive.push_pull(True)}
+    assert trigger.level is True
+    assert trigger.volts == pytest.approx(3.3)
+    assert "device" not in other.drivers
+    assert other.level is False
+
+
+def test_watchers_added_or_removed_while_notified_take_effect_next_edge(circuit: Circuit) -> None:
+    """Watchers are told in the order they were added; one that unwatches itself or adds
+    another during a notification changes who hears the next edge, not this one."""
+    n = circuit.add_net("GPIO22", NetKind.GPIO)
+    heard: list[str] = []
+    stops: dict[str, Callable[[], None]] = {}
+
+    def first(_net: Net, _level: bool, _t: int) -> None:
+        heard.append("first")
+        stops["first"]()
+        stops["late"] = n.watch(lambda *_: heard.append("late"))
+
+    stops["first"] = n.watch(first)
+    n.watch(lambda *_: heard.append("second"))
+    n.drive("out", Drive.push_pull(True))
+    assert heard == ["first", "second"]
+    n.drive("out", Drive.push_pull(False))
+    assert heard == ["first", "second", "second", "late"]

@@ -102,6 +102,7 @@ _PP_HIGH = Drive(DriveKind.PUSH_PULL, VDD_IO)
 _PP_LOW = Drive(DriveKind.PUSH_PULL, 0.0)
 _OD_LOW = Drive(DriveKind.OPEN_DRAIN, 0.0)
 _PULL = DriveKind.PULL
+_GPIO_LIMIT = GPIO_MAX_VOLTS + 1e-9
 
 Watcher = Callable[["Net", bool, int], None]
 """Called as ``watcher(net, level, time_ns)`` after the net's level changed."""
@@ -117,7 +118,8 @@ class Net:
         self.kind = kind
         self.circuit = circuit
         self._drivers: dict[str, Drive] = {}
-        self._watchers: list[Watcher] = []
+        self._watchers: tuple[Watcher, ...] = ()
+        """Replaced, never mutated: a notification loops over it without a copy."""
         self.node = Node(circuit, [self])
 
     def __repr__(self) -> str:
@@ -146,23 +148,70 @@ class Net:
         """Set (or with None release) ``owner``'s drive and re-resolve the node.
 
         Raises `ElectricalFault` and leaves the previous drive in place when
-        the new one breaks an electrical rule.
+        the new one breaks an electrical rule. This is the hot path of every
+        pin-level edge (a GPSET/GPCLR, a bit-banged bus): no allocation, and
+        when the new drive is the node's only hard driver its voltage is the
+        node's whatever the pulls (what `Node._solve` finds), so no solve.
         """
-        old = self._drivers.get(owner)
-        if old == drive:
+        drivers = self._drivers
+        old = drivers.get(owner)
+        if old is drive:
             return
+        if (
+            old is not None
+            and drive is not None
+            and old.volts == drive.volts
+            and old.kind is drive.kind
+            and old.ohms == drive.ohms
+        ):
+            return  # an equal drive changes nothing
+        node = self.node
+        hard = node.hard
+        if old is not None and old.kind is not _PULL:
+            hard -= 1
         if drive is None:
-            del self._drivers[owner]
+            del drivers[owner]
         else:
-            self._drivers[owner] = drive
+            drivers[owner] = drive
+            if drive.kind is not _PULL:
+                hard += 1
+                volts = drive.volts
+                if hard == 1 and (volts <= _GPIO_LIMIT or not node.gpio):
+                    # Node.settle inlined (the GPSET/GPCLR path): same rules, no solve
+                    node.hard = 1
+                    node.volts = volts
+                    node.floating = False
+                    if volts >= V_IH:
+                        if node.level:
+                            return
+                        level = True
+                    elif volts <= V_IL:
+                        if not node.level:
+                            return
+                        level = False
+                    else:
+                        return
+                    node.level = level
+                    now = int(node.env.now)
+                    nets = node.nets
+                    if len(nets) == 1:
+                        for watcher in self._watchers:
+                            watcher(self, level, now)
+                    else:
+                        for net in tuple(nets):  # a watcher may rewire the node
+                            for watcher in net._watchers:
+                                watcher(net, level, now)
+                    return
         try:
-            self.node.resolve()
+            volts, floating = node._solve()
         except ElectricalFault:
             if old is None:
-                self._drivers.pop(owner, None)
+                del drivers[owner]
             else:
-                self._drivers[owner] = old
+                drivers[owner] = old
             raise
+        node.hard = hard
+        node.settle(volts, floating)
 
     def release(self, owner: str) -> None:
         self.drive(owner, None)
@@ -170,30 +219,40 @@ class Net:
     # -- observation -----------------------------------------------------
     def watch(self, watcher: Watcher) -> Callable[[], None]:
         """Call ``watcher`` on every level change; returns a function that stops it."""
-        self._watchers.append(watcher)
+        self._watchers = (*self._watchers, watcher)
 
         def _unwatch() -> None:
-            if watcher in self._watchers:
-                self._watchers.remove(watcher)
+            watchers = list(self._watchers)
+            if watcher in watchers:
+                watchers.remove(watcher)
+                self._watchers = tuple(watchers)
 
         return _unwatch
 
     def _notify(self, level: bool, time_ns: int) -> None:
-        for watcher in tuple(self._watchers):
+        for watcher in self._watchers:
             watcher(self, level, time_ns)
 
 
 class Node:
-    """Nets joined by wires; resolves all their drivers together."""
+    """Nets joined by wires; resolves all their drivers together.
 
-    __slots__ = ("circuit", "floating", "level", "nets", "volts")
+    ``hard`` counts the hard drivers on all the nets and ``gpio`` says whether
+    one of them is a SoC pad: `Net.drive` keeps the first up to date and
+    decides from both whether a change needs a full solve.
+    """
+
+    __slots__ = ("circuit", "env", "floating", "gpio", "hard", "level", "nets", "volts")
 
     def __init__(self, circuit: Circuit, nets: list[Net], level: bool = False) -> None:
         self.circuit = circuit
+        self.env = circuit.world.env
         self.nets = nets
         self.level = level
         self.volts = 0.0
         self.floating = True
+        self.gpio = any(n.kind is NetKind.GPIO for n in nets)
+        self.hard = sum(1 for n in nets for d in n._drivers.values() if d.kind is not _PULL)
 
     def names(self) -> str:
         return "+".join(n.name for n in self.nets)
@@ -206,27 +265,40 @@ class Node:
         """Recompute voltage and level; raise `ElectricalFault` on a broken rule.
 
         Nothing is committed when a rule is broken, so the caller can roll back.
-        This is the hot path of every pin-level edge: keep it allocation-free.
         """
         volts, floating = self._solve()
-        level = self.level
-        if not floating:
-            if volts >= V_IH:
-                level = True
-            elif volts <= V_IL:
-                level = False
-            # in between: the Schmitt trigger keeps the last level
+        self.settle(volts, floating)
+
+    def settle(self, volts: float, floating: bool) -> None:
+        """Commit a solved voltage: the level by the input thresholds, watchers told of a change.
+
+        Between VIL and VIH, and while floating, the Schmitt trigger keeps the last level.
+        """
         self.volts = volts
         self.floating = floating
-        if level != self.level:
-            self.level = level
-            now = self.circuit.world.now_ns
-            nets = self.nets
-            if len(nets) == 1:
-                nets[0]._notify(level, now)
-            else:
-                for net in tuple(nets):
-                    net._notify(level, now)
+        if floating:
+            return
+        if volts >= V_IH:
+            if self.level:
+                return
+            level = True
+        elif volts <= V_IL:
+            if not self.level:
+                return
+            level = False
+        else:
+            return
+        self.level = level
+        now = int(self.env.now)  # World.now_ns without its call
+        nets = self.nets
+        if len(nets) == 1:
+            net = nets[0]
+            for watcher in net._watchers:
+                watcher(net, level, now)
+        else:
+            for net in tuple(nets):  # a watcher may rewire the node
+                for watcher in net._watchers:
+                    watcher(net, level, now)
 
     def _solve(self) -> tuple[float, bool]:
         lo: tuple[str, Drive] | None = None
@@ -255,7 +327,7 @@ class Node:
         else:
             volts = self.volts if not self.floating else (VDD_IO if self.level else 0.0)
             floating = True
-        if volts > GPIO_MAX_VOLTS + 1e-9 and self.has_gpio():
+        if volts > _GPIO_LIMIT and self.gpio:
             gpios = ", ".join(n.name for n in self.nets if n.kind is NetKind.GPIO)
             culprits = [(o, d) for o, d in self.all_drivers() if d.volts > GPIO_MAX_VOLTS]
             raise self._fault(
@@ -265,7 +337,7 @@ class Node:
         return volts, floating
 
     def has_gpio(self) -> bool:
-        return any(n.kind is NetKind.GPIO for n in self.nets)
+        return self.gpio
 
     def _contention_message(self, lo: tuple[str, Drive], hi: tuple[str, Drive]) -> str:
         rails = [n for n in self.nets if n.kind in (NetKind.SUPPLY, NetKind.GROUND)]
