@@ -447,31 +447,44 @@ class I2cSlaveHub:
                 s.host = None
 
     def _sda_changed(self, net: Net, level: bool, t: int) -> None:
+        """An SDA edge for the slaves on its node, then the edges their reactions made."""
         if self._busy:
             self._queue.append((net, level, t, False))
-        else:
-            self._run(net, level, t, False)
-
-    def _scl_changed(self, net: Net, level: bool, t: int) -> None:
-        if self._busy:
-            self._queue.append((net, level, t, True))
-        else:
-            self._run(net, level, t, True)
-
-    def outputs_changed(self, slave: I2cSlave) -> None:
-        """Put a slave's drives on its nets now; the edges this makes wait their turn."""
-        self._apply(slave)
-
-    def _run(self, net: Net, level: bool, t: int, is_scl: bool) -> None:
-        """Give an edge to the slaves on its node, then the edges their reactions made."""
+            return
         self._busy = True
         try:
-            self._dispatch(net, level, t, is_scl)
+            self._dispatch(net, level, t, False)
             queue = self._queue
             while queue:
                 self._dispatch(*queue.popleft())
         finally:
             self._busy = False
+
+    def _scl_changed(self, net: Net, level: bool, t: int) -> None:
+        """An SCL edge for the slaves on its node, then the edges their reactions made.
+
+        (The per-edge path of every pin-level I2C bit: the usual case, one net and no slave
+        suppressed, is `_dispatch` written out.)"""
+        if self._busy:
+            self._queue.append((net, level, t, True))
+            return
+        self._busy = True
+        try:
+            if len(net.node.nets) == 1 and not self._suppressed:
+                for s in self._on_scl.get(net, _NONE):
+                    if s.scl_raw != level and s.host is self:
+                        s.scl_edge(level, t)
+            else:
+                self._dispatch(net, level, t, True)
+            queue = self._queue
+            while queue:
+                self._dispatch(*queue.popleft())
+        finally:
+            self._busy = False
+
+    def outputs_changed(self, slave: I2cSlave) -> None:
+        """Put a slave's drives on its nets now; the edges this makes wait their turn."""
+        self._apply(slave)
 
     def _dispatch(self, net: Net, level: bool, t: int, is_scl: bool) -> None:
         node = net.node

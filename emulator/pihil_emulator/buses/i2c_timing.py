@@ -315,8 +315,9 @@ class BscSequencer:
             if kc is None:
                 return sampled, i
             # buggy: REDL after the master's own rising edge; fixed: REDL after the real rise
-            ts = self.time((kr if bug else kc - half) + redl)
-            yield self.time(kc)
+            anchor = self.anchor  # (the fixed master re-anchors at a late rise)
+            ts = anchor + ((kr if bug else kc - half) + redl) * NS_PER_S // f
+            yield anchor + kc * NS_PER_S // f
             sampled = sampled << 1 | wire.sda_at(ts)
             wire.drive_scl(True)
             self.k = kc

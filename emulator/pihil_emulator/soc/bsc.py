@@ -559,8 +559,8 @@ class BscBlock(RegisterBlock):
                 self.world,
                 sda[0],
                 scl[0],
-                lambda d: gpio.drive_signal(self.sda_signal, self.owner, d),
-                lambda d: gpio.drive_signal(self.scl_signal, self.owner, d),
+                functools.partial(gpio.drive_signal, self.sda_signal, self.owner),
+                functools.partial(gpio.drive_signal, self.scl_signal, self.owner),
             )
             self.last_level = "pin"
             return PinWire(timing, lines)
