@@ -134,6 +134,10 @@ class I2cBusCollection(RepeatedCapabilityCollection[I2cBus]):
             aliases={f"I2C{b.number}": b.name for b in buses}
             | {f"i2c-{b.number}": b.name for b in buses}
             | {b.linux_device: b.name for b in buses}
-            | {b.controller: b.name for b in buses if b.controller},
+            | {  # a controller serving one bus only (not i2c-gpio, not BSC0 behind its mux)
+                b.controller: b.name
+                for b in buses
+                if b.controller and sum(o.controller == b.controller for o in buses) == 1
+            },
             owner=owner,
         )

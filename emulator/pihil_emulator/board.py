@@ -15,7 +15,14 @@ from typing import Any
 
 from .attachments import Attachment, Attachments
 from .boards.pins import PinInfo, PinMap
-from .boards.profile import BoardProfile, DeviceSpec, device_registry, load_profile
+from .boards.profile import (
+    I2C_GPIO,
+    I2C_GPIO_DELAY_US,
+    BoardProfile,
+    DeviceSpec,
+    device_registry,
+    load_profile,
+)
 from .buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
 from .buses.i2c_slave import hub_for, i2c_slaves
 from .errors import ConfigurationError, EmulatorError, PinError, ProfileError
@@ -95,6 +102,13 @@ class Board:
         for jumper in profile.jumpers:
             self.wires.append(self.connect(jumper.a, jumper.b, label=jumper.label or None))
         self._boot()
+        self.i2c_gpio_buses: dict[str, I2cGpioBus] = {}
+        """The bit-banged I2C buses by name: the profile's ``controller: i2c-gpio`` buses and
+        those `add_i2c_gpio` made."""
+        for spec in profile.buses.values():
+            if spec.enabled and spec.controller == I2C_GPIO:
+                bus = self.add_i2c_gpio(spec.name, spec.gpios["sda"], spec.gpios["scl"])
+                bus.udelay_us = spec.delay_us or I2C_GPIO_DELAY_US  # i2c_gpio_delay_us
         self.unmodelled: dict[str, DeviceSpec] = {}
         self.devices = DeviceMap(profile.name, self.unmodelled)
         self._build_devices()
@@ -305,8 +319,16 @@ class Board:
         """A bit-banged ``i2c-gpio`` bus (Linux i2c-algo-bit) on any two GPIOs, as
         ``dtoverlay=i2c-gpio`` makes one: the workaround for the BCM2835 clock-stretching
         bug (soc-facts §1.5). The pins become GPIO inputs; devices attached to their nets
-        (``board.attach(dev, bus="probe", kind="i2c", sda=..., scl=...)``) answer it."""
-        return attach_i2c_gpio(self, name, sda, scl, speed_hz)
+        (``board.attach(dev, bus="probe", kind="i2c", sda=..., scl=...)``) answer it.
+        It is kept in ``board.i2c_gpio_buses[name]``."""
+        if name in self.i2c_gpio_buses:
+            raise ConfigurationError(
+                f"the board already has an i2c-gpio bus named {name!r}; names in use: "
+                f"{', '.join(self.i2c_gpio_buses)}"
+            )
+        bus = attach_i2c_gpio(self, name, sda, scl, speed_hz)
+        self.i2c_gpio_buses[name] = bus
+        return bus
 
     # -- faults ----------------------------------------------------------------------------
     def inject(self, fault: Fault) -> Fault:

@@ -92,6 +92,10 @@ _ROLE_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(
     }
 )
 _BUS_NAME: Final = re.compile(r"^(i2c|spi|uart)(\d+)$")
+I2C_GPIO: Final = "i2c-gpio"
+"""The controller of a bit-banged I2C bus (``dtoverlay=i2c-gpio``) on any two GPIOs."""
+I2C_GPIO_DELAY_US: Final = 2
+"""``i2c_gpio_delay_us`` when the overlay is given none (its README: default "2")."""
 _HEADER_NAME: Final = re.compile(r"^[A-Z]+\d+$")
 
 TOP_KEYS: Final = (
@@ -104,6 +108,7 @@ HEADER_KEYS: Final = ("pins", "description")
 PIN_KEYS: Final = ("pin", "labels", "note")
 PULL_KEYS: Final = ("pin", "pull", "ohms", "ref")
 BUS_COMMON_KEYS: Final = ("kind", "controller", "enabled", "linux_device", "note")
+I2C_GPIO_KEYS: Final = ("delay_us",)
 DEVICE_KEYS: Final = (
     "model", "part", "bus", "address", "chip_select", "gpio", "pins", "params", "note",
 )  # fmt: skip
@@ -157,6 +162,8 @@ class BusSpec:
     enabled: bool = True
     linux_device: str | None = None
     note: str = ""
+    delay_us: int | None = None
+    """An ``i2c-gpio`` bus: i2c-algo-bit's half period in µs (``i2c_gpio_delay_us``)."""
 
     @property
     def chip_selects(self) -> tuple[int, ...]:
@@ -247,6 +254,7 @@ class BoardProfile:
             for bus in self.buses.values()
             if bus.enabled
             for role, line in bus.gpios.items()
+            if role in bus.signals  # an i2c-gpio bus routes no SoC signal
         }
 
     @property
@@ -524,6 +532,8 @@ def _parse_bus(ck: _Checker, name: Any, body: Any, pins: PinMap, variant: SocVar
         raise ck.fail(path, f"a name starting with {kind} for a bus of kind {kind}")
     required, optional = BUS_ROLES[kind]
     extra = ("linux_devices",) if kind == "spi" else ()
+    if kind == "i2c" and body.get("controller") == I2C_GPIO:
+        extra = I2C_GPIO_KEYS
     ck.keys(body, path, (*BUS_COMMON_KEYS, *required, *optional, *extra))
     controllers = _controllers(variant, kind)
     controller = body.get("controller")
@@ -551,6 +561,11 @@ def _parse_bus(ck: _Checker, name: Any, body: Any, pins: PinMap, variant: SocVar
             continue
         rpath = f"{path}.{role}"
         line, canonical = _resolve_gpio(ck, pins, body[role], rpath)
+        if controller == I2C_GPIO:  # any GPIO: the kernel bit-bangs it as an input/open drain
+            if line in functions:
+                raise ck.fail(rpath, f"a pin not used twice in the bus; GPIO{line} is already used")
+            role_pins[role], gpios[role], functions[line] = canonical, line, "input"
+            continue
         signal = _ROLE_SIGNAL[role].format(n=unit)
         row = table.get(line, (None,) * 6)
         if signal not in row:
@@ -587,12 +602,17 @@ def _parse_bus(ck: _Checker, name: Any, body: Any, pins: PinMap, variant: SocVar
         enabled=enabled,
         linux_device=linux_device,
         note=ck.string(body, "note", f"{path}.note"),
+        delay_us=(
+            ck.integer(body.get("delay_us", I2C_GPIO_DELAY_US), f"{path}.delay_us", 1, 1000)
+            if controller == I2C_GPIO
+            else None
+        ),
     )
 
 
 def _controllers(variant: SocVariant, kind: str) -> tuple[str, ...]:
     if kind == "i2c":
-        return variant.i2c_controllers
+        return (*variant.i2c_controllers, I2C_GPIO)
     if kind == "spi":
         return ("spi0",)
     return (*variant.pl011_uarts, "uart1")
