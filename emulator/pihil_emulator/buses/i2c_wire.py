@@ -298,10 +298,11 @@ class VirtualBus:
 class NetLines:
     """The master's view of real SDA/SCL nets and the engine that clocks it in simulated time.
 
-    `drive` runs a sequencer generator on the nets without a SimPy process of its own: each
-    wake-up time it yields becomes one SimPy timer whose callback resumes the generator, and
-    a `WaitRise` resumes it from the SCL watcher. So a byte run costs one process wake-up
-    (its end) for the caller, and every edge is still made on the nets at its own instant.
+    `run` drives a sequencer generator on the nets without a SimPy process of its own: each
+    wake-up time it yields becomes one SimPy timer whose callback resumes the generator (or,
+    when no other event is due before it, the clock is moved straight there: `_QUIET_SKIP`),
+    and a `WaitRise` resumes it from the SCL watcher. So a byte run costs the caller one
+    process wake-up (its end), and every edge is still made on the nets at its own instant.
     """
 
     def __init__(
