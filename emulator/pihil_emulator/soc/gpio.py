@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, ClassVar, Final
 
 import simpy
 
-from ..errors import BusError, ConfigurationError, ElectricalFault, PinError
+from ..errors import BusError, ConfigurationError, ElectricalFault, PinError, RegisterError
 from ..world.clock import World
 from ..world.edges import Edge, EdgeQueue
 from ..world.net import Drive, Net, NetKind
@@ -361,13 +361,15 @@ class GpioBlock(RegisterBlock):
     # register hooks
     # ----------------------------------------------------------------------------------
     def _install_hooks(self) -> None:
+        self._checked_writers: dict[str, Callable[[int], None]] = {}
         for i in range(6):
             self._write_hooks[f"GPFSEL{i}"] = self._fsel_writer(i)
             self._read_hooks[f"GPFSEL{i}"] = self._fsel_reader(i)
         for bank in (0, 1):
             shift = 32 * bank
-            self._write_hooks[f"GPSET{bank}"] = self._latch_writer(True, shift)
-            self._write_hooks[f"GPCLR{bank}"] = self._latch_writer(False, shift)
+            for reg, level in ((f"GPSET{bank}", True), (f"GPCLR{bank}", False)):
+                self._write_hooks[reg] = self._latch_writer(reg, level, shift)
+                self._checked_writers[reg] = self._write_hooks[reg]
             self._read_hooks[f"GPLEV{bank}"] = self._level_reader(shift)
             self._read_hooks[f"GPEDS{bank}"] = self._bank_reader(self._events_now, shift)
             self._write_hooks[f"GPEDS{bank}"] = self._shifted(self._clear_events, shift)
@@ -393,18 +395,45 @@ class GpioBlock(RegisterBlock):
 
         return write
 
-    def _latch_writer(self, level: bool, shift: int) -> Callable[[int], None]:
+    def _latch_writer(self, reg: str, level: bool, shift: int) -> Callable[[int], None]:
+        """GPSET/GPCLR of one bank. Checks its own value, so `writer` can hand it out as is.
+
+        One output line whose latch flips (a GPIO round trip) is done here; anything
+        else goes through `_change_latch`.
+        """
         mask = self._bank_mask(shift)
         change = self._change_latch
+        nets = self._nets
+        owners = self._out_owner
+        drive = _HIGH if level else _LOW
 
         def write(value: int) -> None:
+            if not 0 <= value <= 0xFFFF_FFFF:
+                raise RegisterError(
+                    f"{self.name}.{reg}: a 32-bit register takes 0..0xffffffff, got {value:#x}"
+                )
             bits = (value & mask) << shift
-            change(bits & ~self._latch if level else bits & self._latch, level)
+            latch = self._latch
+            changed = bits & ~latch if level else bits & latch
+            if not changed:
+                return
+            if changed & (changed - 1) or not changed & self._outputs:
+                change(changed, level)
+                return
+            self._latch = latch ^ changed
+            n = changed.bit_length() - 1
+            try:
+                nets[n].drive(owners[n], drive)
+            except ElectricalFault:
+                self._latch = latch
+                raise
 
         return write
 
     def _level_reader(self, shift: int) -> Callable[[], int]:
         mask = self._bank_mask(shift)
+        if not shift:
+            return lambda: self._level & mask
         return lambda: (self._level >> shift) & mask
 
     def _bank_reader(self, source: Callable[[], int], shift: int) -> Callable[[], int]:
@@ -415,19 +444,31 @@ class GpioBlock(RegisterBlock):
 
         return read
 
-    # bus access by name without the map lookup: the driver's GPIO path (set, read) is hot
+    # bus access by name without the map lookup: the driver's GPIO path (set, read) is hot.
+    # The hooks are keyed by name only, so an offset finds none and takes the general path.
     def read(self, key: str | int) -> int:
-        hook = self._read_hooks.get(key) if isinstance(key, str) else None
+        hook = self._read_hooks.get(key)  # type: ignore[arg-type]
         if hook is not None:
             return hook()
         return super().read(key)
 
     def write(self, key: str | int, value: int) -> None:
-        hook = self._write_hooks.get(key) if isinstance(key, str) else None
+        hook = self._write_hooks.get(key)  # type: ignore[arg-type]
         if hook is not None and 0 <= value <= 0xFFFF_FFFF:
             hook(value)
             return
         super().write(key, value)
+
+    def reader(self, key: str | int) -> Callable[[], int]:
+        """As `RegisterBlock.reader`; a computed register's (GPLEV, GPEDS...) own function,
+        which returns the 32-bit value `read` would."""
+        hook = self._read_hooks.get(self.MAP.get(key, self.name).name)
+        return hook if hook is not None else super().reader(key)
+
+    def writer(self, key: str | int) -> Callable[[int], None]:
+        """As `RegisterBlock.writer`; GPSET/GPCLR's own function, which checks the value itself."""
+        hook = self._checked_writers.get(self.MAP.get(key, self.name).name)
+        return hook if hook is not None else super().writer(key)
 
     def peek(self, name: str) -> int:
         """The register's value without side effects (computed registers included)."""

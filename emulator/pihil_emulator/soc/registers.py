@@ -9,6 +9,7 @@ methods.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -204,6 +205,19 @@ class RegisterBlock:
             hook(value)
             return
         self._values[reg.name] = self.apply_write(reg, self._values[reg.name], value)
+
+    # -- mapped access: what a driver keeps after ioremap ---------------------
+    def reader(self, key: str | int) -> ReadHook:
+        """A function that reads the register as ``read(key)`` does, found once.
+
+        For a driver's hot path (the kernel keeps the mapped address, not the name);
+        a block may hand out the register's own function when it behaves the same.
+        """
+        return functools.partial(self.read, self.MAP.get(key, self.name).name)
+
+    def writer(self, key: str | int) -> WriteHook:
+        """A function that writes the register as ``write(key, value)`` does, found once."""
+        return functools.partial(self.write, self.MAP.get(key, self.name).name)
 
     @staticmethod
     def apply_write(reg: Register, old: int, value: int) -> int:
