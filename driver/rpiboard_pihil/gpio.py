@@ -96,27 +96,36 @@ class Gpio:
     @property
     def value(self) -> bool:
         """The pin's level as the SoC reads it (GPLEV): True is high."""
-        # the hot path of every GPIO test: Session.call inlined (same lock, same checks)
+        # the hot path of every GPIO test: Session.call inlined (same lock, same checks), the
+        # lock taken by acquire/release, which costs half of a with statement
         session = self._session
-        with session.lock:
+        lock = session.lock
+        lock.acquire()
+        try:
             if session.closed:
                 session.refuse_closed()
             level = self._backend.gpio_read(self._line)
             if session.query_instrument_status:
                 session.check_status()
-            return level
+        finally:
+            lock.release()
+        return level
 
     @value.setter
     def value(self, value: bool) -> None:
         if value is not True and value is not False:
             boolean(value, f"{self._name}.value")
         session = self._session  # Session.call inlined, as in the getter
-        with session.lock:
+        lock = session.lock
+        lock.acquire()
+        try:
             if session.closed:
                 session.refuse_closed()
             self._backend.gpio_write(self._line, value)
             if session.query_instrument_status:
                 session.check_status()
+        finally:
+            lock.release()
 
     # -- electrical ------------------------------------------------------------------------
     @property

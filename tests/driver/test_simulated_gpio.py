@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -28,9 +29,6 @@ class Rig:
         self.circuit = Circuit(self.world)
         self.soc = Soc(self.world, self.circuit, variant)
         self.gpio = self.soc.gpio
-        self.backend = SimulatedBackend.on(
-            SimpleNamespace(world=self.world, soc=self.soc), info or pi4_like_info()
-        )
         self.writes: list[tuple[str, int, int]] = []
         original = self.gpio.write
 
@@ -39,6 +37,11 @@ class Rig:
             original(reg, value)
 
         self.gpio.write = logged  # type: ignore[method-assign,assignment]
+        # the backend's mapped GPSET/GPCLR are logged too
+        self.gpio.writer = lambda reg: functools.partial(logged, reg)  # type: ignore[method-assign,assignment]
+        self.backend = SimulatedBackend.on(
+            SimpleNamespace(world=self.world, soc=self.soc), info or pi4_like_info()
+        )
 
     def jumper(self, a: int = 17, b: int = 27) -> None:
         self.circuit.connect(self.gpio.net(a), self.gpio.net(b))

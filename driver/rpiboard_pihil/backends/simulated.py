@@ -311,6 +311,10 @@ class SimulatedBackend:
         gpio = board.soc.gpio
         assert isinstance(gpio, GpioBlock)
         self._gpio = gpio
+        # the registers of the hot path, looked up once (the kernel keeps their mapped addresses)
+        self._gpset = tuple(gpio.writer(reg) for reg in GPSET_REGS)
+        self._gpclr = tuple(gpio.writer(reg) for reg in GPCLR_REGS)
+        self._gplev = tuple(gpio.reader(reg) for reg in GPLEV_REGS)
         self._lines: dict[int, _Line] = {}
         self._pup_pdn = board.soc.variant.pull_control == "pup_pdn"
         self._spi: dict[tuple[int, int], tuple[int, int]] = {}
@@ -521,32 +525,40 @@ class SimulatedBackend:
             self._set_function(line, FSEL_OUTPUT)
 
     def gpio_read(self, line: int) -> bool:
+        # the hot path of every GPIO test: not @translated (no time runs), the register found once
         if line in self._claimed:
             self._free(line)
         try:
-            return bool(self._gpio.read(GPLEV_REGS[line >> 5]) >> (line & 31) & 1)
+            return self._gplev[line >> 5]() >> (line & 31) & 1 == 1
         except emu.EmulatorError as exc:
             raise translate(exc) from exc
 
     def gpio_write(self, line: int, value: bool) -> None:
+        state = self._lines.get(line)
+        if state is None or not state.out or state.od_output:
+            self._gpio_write_other(line, value)
+            return
+        # a push-pull output the kernel knows: one GPSET/GPCLR write (the hot path, as gpio_read)
         try:
-            state = self._lines.get(line)
-            if state is None or not state.out:
-                self._free(line)
-                # the kernel refuses a value on a line it does not know as an output; a test may
-                # have made it one by a register write, so look at GPFSEL before refusing
-                if self._fsel(line) != FSEL_OUTPUT:
-                    raise not_an_output(line)
-                state = self._state(line)
-                state.out = True
-            if state.od_output:
-                self._drive_open_drain(line, value)
-            else:
-                self._gpio.write(
-                    GPSET_REGS[line >> 5] if value else GPCLR_REGS[line >> 5], 1 << (line & 31)
-                )
+            (self._gpset if value else self._gpclr)[line >> 5](1 << (line & 31))
         except emu.EmulatorError as exc:
             raise translate(exc) from exc
+
+    @translated
+    def _gpio_write_other(self, line: int, value: bool) -> None:
+        state = self._lines.get(line)
+        if state is None or not state.out:
+            self._free(line)
+            # the kernel refuses a value on a line it does not know as an output; a test may
+            # have made it one by a register write, so look at GPFSEL before refusing
+            if self._fsel(line) != FSEL_OUTPUT:
+                raise not_an_output(line)
+            state = self._state(line)
+            state.out = True
+        if state.od_output:
+            self._drive_open_drain(line, value)
+        else:
+            self._latch(line, value)
 
     @translated
     def gpio_get_pull(self, line: int) -> Pull:
