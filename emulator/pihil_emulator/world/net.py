@@ -120,7 +120,7 @@ class Net:
         self._drivers: dict[str, Drive] = {}
         self._watchers: tuple[Watcher, ...] = ()
         """Replaced, never mutated: a notification loops over it without a copy."""
-        self.node = Node(circuit, [self])
+        self.node = Node(circuit, (self,))
 
     def __repr__(self) -> str:
         return f"Net({self.name!r}, level={int(self.level)}, volts={self.volts:.2f})"
@@ -150,22 +150,50 @@ class Net:
         Raises `ElectricalFault` and leaves the previous drive in place when
         the new one breaks an electrical rule. This is the hot path of every
         pin-level edge (a GPSET/GPCLR, a bit-banged bus): no allocation, and
-        when the new drive is the node's only hard driver its voltage is the
-        node's whatever the pulls (what `Node._solve` finds), so no solve.
+        when the node's only hard driver changes to another hard drive, the
+        new voltage is the node's whatever the pulls (what `Node._solve`
+        finds), so no solve.
         """
         drivers = self._drivers
         old = drivers.get(owner)
         if old is drive:
             return
-        if (
-            old is not None
-            and drive is not None
-            and old.volts == drive.volts
-            and old.kind is drive.kind
-            and old.ohms == drive.ohms
-        ):
-            return  # an equal drive changes nothing
         node = self.node
+        if (
+            node.hard == 1
+            and old is not None
+            and drive is not None
+            and old.kind is not _PULL
+            and drive.kind is not _PULL
+        ):
+            volts = drive.volts
+            if volts == old.volts and drive.kind is old.kind and drive.ohms == old.ohms:
+                return  # an equal drive changes nothing
+            if volts <= _GPIO_LIMIT or not node.gpio:
+                drivers[owner] = drive
+                # Node.settle inlined (the GPSET/GPCLR path): the same rules
+                node.volts = volts
+                node.floating = False
+                if volts >= V_IH:
+                    if node.level:
+                        return
+                    level = True
+                elif volts <= V_IL:
+                    if not node.level:
+                        return
+                    level = False
+                else:
+                    return
+                node.level = level
+                now = node.env._now  # Environment.now without its property call
+                if now.__class__ is not int:  # as World.now_ns: whole nanoseconds
+                    now = int(now)
+                for net in node.nets:
+                    for watcher in net._watchers:
+                        watcher(net, level, now)
+                return
+        elif old == drive:
+            return  # an equal drive changes nothing
         hard = node.hard
         if old is not None and old.kind is not _PULL:
             hard -= 1
@@ -175,33 +203,6 @@ class Net:
             drivers[owner] = drive
             if drive.kind is not _PULL:
                 hard += 1
-                volts = drive.volts
-                if hard == 1 and (volts <= _GPIO_LIMIT or not node.gpio):
-                    # Node.settle inlined (the GPSET/GPCLR path): same rules, no solve
-                    node.hard = 1
-                    node.volts = volts
-                    node.floating = False
-                    if volts >= V_IH:
-                        if node.level:
-                            return
-                        level = True
-                    elif volts <= V_IL:
-                        if not node.level:
-                            return
-                        level = False
-                    else:
-                        return
-                    node.level = level
-                    now = int(node.env.now)
-                    nets = node.nets
-                    if len(nets) == 1:
-                        for watcher in self._watchers:
-                            watcher(self, level, now)
-                    else:
-                        for net in tuple(nets):  # a watcher may rewire the node
-                            for watcher in net._watchers:
-                                watcher(net, level, now)
-                    return
         try:
             volts, floating = node._solve()
         except ElectricalFault:
@@ -244,10 +245,11 @@ class Node:
 
     __slots__ = ("circuit", "env", "floating", "gpio", "hard", "level", "nets", "volts")
 
-    def __init__(self, circuit: Circuit, nets: list[Net], level: bool = False) -> None:
+    def __init__(self, circuit: Circuit, nets: Iterable[Net], level: bool = False) -> None:
         self.circuit = circuit
         self.env = circuit.world.env
-        self.nets = nets
+        self.nets = tuple(nets)
+        """Never changed: a new wire or a removed one makes new nodes."""
         self.level = level
         self.volts = 0.0
         self.floating = True
@@ -289,16 +291,12 @@ class Node:
         else:
             return
         self.level = level
-        now = int(self.env.now)  # World.now_ns without its call
-        nets = self.nets
-        if len(nets) == 1:
-            net = nets[0]
+        now = self.env._now  # World.now_ns without its calls (the per-edge path)
+        if now.__class__ is not int:
+            now = int(now)
+        for net in self.nets:  # a tuple: a watcher that rewires the node makes a new one
             for watcher in net._watchers:
                 watcher(net, level, now)
-        else:
-            for net in tuple(nets):  # a watcher may rewire the node
-                for watcher in net._watchers:
-                    watcher(net, level, now)
 
     def _solve(self) -> tuple[float, bool]:
         lo: tuple[str, Drive] | None = None
