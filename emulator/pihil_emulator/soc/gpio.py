@@ -406,13 +406,14 @@ class GpioBlock(RegisterBlock):
         nets = self._nets
         owners = self._out_owner
         drive = _HIGH if level else _LOW
+        whole_bank0 = not shift and mask == 0xFFFF_FFFF  # every bit a line: nothing to cut
 
         def write(value: int) -> None:
             if not 0 <= value <= 0xFFFF_FFFF:
                 raise RegisterError(
                     f"{self.name}.{reg}: a 32-bit register takes 0..0xffffffff, got {value:#x}"
                 )
-            bits = (value & mask) << shift
+            bits = value if whole_bank0 else (value & mask) << shift
             latch = self._latch
             changed = bits & ~latch if level else bits & latch
             if not changed:
