@@ -296,7 +296,7 @@ class GpioBlock(RegisterBlock):
                 else circuit.add_net(net_name, NetKind.GPIO)
             )
             self._nets.append(net)
-        self._line_of: dict[Net, int] = {net: n for n, net in enumerate(self._nets)}
+        self._bit_of: dict[Net, int] = {net: 1 << n for n, net in enumerate(self._nets)}
         self._out_owner = [f"gpio.GPIO{n}" for n in range(self.count)]
         self._pull_owner = [f"gpio.GPIO{n} pull" for n in range(self.count)]
         self._reset_pull_state = _reset_pulls(self.count)
@@ -632,14 +632,14 @@ class GpioBlock(RegisterBlock):
 
     def _on_net_change(self, net: Net, level: bool, time_ns: int) -> None:
         """Every level change of a GPIO net: GPLEV, then event detection (the per-edge path)."""
-        n = self._line_of[net]
-        bit = 1 << n
+        bit = self._bit_of[net]
         if level:
             self._level |= bit
         else:
             self._level &= ~bit
         if not bit & self._detect:
             return
+        n = bit.bit_length() - 1
         self._edge_seq[n] += 1
         seq = self._edge_seq[n]
         sync = bit & self._sync
