@@ -145,6 +145,19 @@ def test_disconnect_splits_nodes_and_restores_levels(circuit: Circuit) -> None:
     assert a.node is not b.node
 
 
+def test_a_split_tells_each_watcher_of_its_edge_once(circuit: Circuit) -> None:
+    """DESIGN edge delivery: every level change of a watched net is queued, once: removing a
+    wire that held a net high gives its watchers one falling edge."""
+    a = circuit.add_net("GPIO17", NetKind.GPIO)
+    b = circuit.add_net("GPIO27", NetKind.GPIO)
+    b.drive("pull", Drive.pull_down(50_000))
+    wire = circuit.connect(a, b)
+    a.drive("out", Drive.push_pull(True))
+    q = EdgeQueue(circuit.world, [a, b])
+    circuit.disconnect(wire)
+    assert [(e.net, e.level) for e in q.drain()] == [("GPIO27", False)]
+
+
 def test_every_edge_is_queued_even_in_one_instant(circuit: Circuit) -> None:
     """DESIGN: every level change of a watched net is queued, so no edge is lost."""
     n = circuit.add_net("GPIO22", NetKind.GPIO)

@@ -432,8 +432,10 @@ class Circuit:
         before = {n: n.level for n in affected}
         self._rebuild(affected)
         for node in {id(n.node): n.node for n in affected}.values():
-            node.resolve()
-        self._notify_changes(before, None)
+            volts, floating = node._solve()
+            node.volts, node.floating = volts, floating
+            node.level = self._level_for(volts, floating, node.level)
+        self._notify_changes(before, None)  # each net whose level changed, once
 
     def _rebuild(self, nets: list[Net]) -> None:
         parent: dict[str, str] = {n.name: n.name for n in nets}
