@@ -211,7 +211,7 @@ class Board:
     # -- devices ---------------------------------------------------------------------------
     def _build_devices(self) -> None:
         registry = device_registry()
-        models = set(registry.known_models()) if registry is not None else set()
+        models = set(registry.known_models())
         for spec in self.profile.devices.values():
             if spec.model not in models:
                 self.unmodelled[spec.name] = spec

@@ -619,23 +619,24 @@ def _controllers(variant: SocVariant, kind: str) -> tuple[str, ...]:
 
 
 def _known_models() -> dict[str, PartInfo]:
-    """PARTS plus whatever the device registry knows (when it exists)."""
+    """PARTS plus whatever the device registry knows."""
     known = dict(PARTS)
     registry = device_registry()
-    if registry is not None:
-        for model in registry.known_models():
-            if model not in known:
-                entry = registry.device_entry(model)
-                known[model] = PartInfo(entry.bus_kind, entry.description or model)
+    for model in registry.known_models():
+        if model not in known:
+            entry = registry.device_entry(model)
+            known[model] = PartInfo(entry.bus_kind, entry.description or model)
     return known
 
 
 def device_registry() -> Any:
-    """``pihil_emulator.devices.registry`` if it is there (it arrives in its own issue)."""
-    try:
-        from ..devices import registry
-    except ImportError:
-        return None
+    """``pihil_emulator.devices.registry``, imported when first needed (it imports the device
+    modules, which profiles need only when a board is built or its models are checked).
+
+    No fallback: a device module that fails to import must fail loudly, not turn every
+    profile device into an unmodelled one."""
+    from ..devices import registry
+
     return registry
 
 
