@@ -696,6 +696,10 @@ class SimulatedBackend:
             return self._board.i2c_gpio_buses[name]
         return self._block("i2c", bus)
 
+    def i2c_controller(self, bus: int) -> Any:
+        """The emulator's controller of Linux bus ``bus`` (for the board's userspace)."""
+        return self._bsc(bus)
+
     @translated
     def i2c_transfer(self, bus: int, messages: Sequence[I2cMessage]) -> list[bytes]:
         from pihil_emulator.buses.i2c_master import I2cMessage as EmuMessage
@@ -883,6 +887,20 @@ class Simulation:
     def clear_fault(self, fault: Any) -> None:
         """End an injected fault now."""
         self._call(self._board.clear_fault, fault)
+
+    def userspace(self, *, epoch_s: float | None = None) -> Any:
+        """The board's userspace as a context manager: inside the block, smbus2, spidev,
+        pyserial, gpiod, RPi.GPIO and gpiozero reach this board, and ``time.sleep`` and
+        the other clocks run on simulated time (``docs/userspace.md``).
+
+        One userspace at a time in a process; ``epoch_s`` pins what ``time.time()`` reads
+        at its start (default: the wall clock's whole second at entry).
+        """
+        from pihil_emulator.userspace import Userspace
+
+        if self.lock is None:
+            raise ConfigurationError("simulation.userspace() needs the RpiBoard session's lock")
+        return Userspace(self._backend, self.lock, epoch_s=epoch_s)
 
     @contextmanager
     def _recording(self, path: str, nets: Sequence[str] | None) -> Iterator[Any]:

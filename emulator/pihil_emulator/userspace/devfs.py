@@ -1,0 +1,384 @@
+"""The board's device files: ``os.open``/``read``/``write``/``close``, ``fcntl.ioctl``,
+``select`` and ``open()`` on emulated paths, as the kernel answers them.
+
+Pure-Python libraries (smbus2, Adafruit_PureIO, Sensirion's transceiver, pyserial's
+POSIX backend) run unchanged: their system calls on ``/dev/i2c-1`` reach the emulated
+board. An emulated file holds a real file descriptor (of ``/dev/null``) so its number is
+unique in the process; every other descriptor and path goes to the real calls.
+Inside a userspace the board's device paths (``/dev/i2c-*``, ``/dev/spidev*``, the
+UART ttys, ``/dev/gpiochip*``) are the board's: one the profile lacks is ENOENT, never a
+device of the machine running the tests.
+"""
+
+from __future__ import annotations
+
+import builtins
+import errno
+import fcntl
+import io
+import os
+import re
+import select
+import stat
+from collections.abc import Callable
+from typing import Any
+
+from .patches import Patches
+
+ORIGINAL_OPEN = os.open
+ORIGINAL_CLOSE = os.close
+ORIGINAL_READ = os.read
+ORIGINAL_WRITE = os.write
+ORIGINAL_IOCTL = fcntl.ioctl
+ORIGINAL_FCNTL = fcntl.fcntl
+ORIGINAL_SELECT = select.select
+ORIGINAL_BUILTIN_OPEN = builtins.open
+ORIGINAL_STAT = os.stat
+ORIGINAL_LSTAT = os.lstat
+ORIGINAL_ACCESS = os.access
+
+BOARD_PATHS = re.compile(
+    r"^/dev/(i2c-\d+|spidev\d+\.\d+|ttyAMA\d+|ttyS\d+|serial\d+|gpiochip\d+|gpiomem)$"
+)
+"""Device paths that, inside a userspace, are the board's (emulated, or absent)."""
+
+
+def oserror(code: int, path: str | None = None) -> OSError:
+    """The OSError (subclass) Python raises for a failed system call with ``code``."""
+    if path is None:
+        return OSError(code, os.strerror(code))
+    return OSError(code, os.strerror(code), path)
+
+
+class DevFile:
+    """One open emulated file: subclasses answer the system calls they support."""
+
+    path = ""
+
+    def __init__(self, flags: int) -> None:
+        self.flags = flags
+        self.closed = False
+
+    def read(self, n: int) -> bytes:
+        raise oserror(errno.EINVAL)
+
+    def write(self, data: bytes) -> int:
+        raise oserror(errno.EINVAL)
+
+    def ioctl(self, request: int, arg: int | memoryview) -> int:
+        raise oserror(errno.ENOTTY)
+
+    def readable_now(self) -> bool:
+        """select/poll: would a read return at once."""
+        return True
+
+    def subscribe(self, wake: Callable[[], None]) -> Callable[[], None]:
+        """Let ``wake`` be called when the file may become readable; returns the undo."""
+        return lambda: None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class StaticFile(DevFile):
+    """A read-only file with fixed content (``/proc/device-tree/model``)."""
+
+    def __init__(self, flags: int, content: bytes) -> None:
+        super().__init__(flags)
+        self._content = content
+        self._pos = 0
+
+    def read(self, n: int) -> bytes:
+        out = self._content[self._pos : self._pos + max(0, n)]
+        self._pos += len(out)
+        return out
+
+
+Opener = Callable[[int], DevFile]
+
+
+class DevFs:
+    """The emulated paths and the open emulated descriptors of one userspace."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, Opener] = {}
+        self.files: dict[int, DevFile] = {}
+
+    def add(self, path: str, opener: Opener) -> None:
+        self.paths[path] = opener
+
+    def add_static(self, path: str, content: bytes) -> None:
+        self.paths[path] = lambda flags: StaticFile(flags, content)
+
+    def owns(self, path: str) -> bool:
+        return path in self.paths or bool(BOARD_PATHS.match(path))
+
+    def open(self, path: str, flags: int) -> int:
+        opener = self.paths.get(path)
+        if opener is None:
+            raise oserror(errno.ENOENT, path)
+        file = opener(flags)
+        file.path = path
+        fd = ORIGINAL_OPEN(os.devnull, os.O_RDONLY)
+        self.files[fd] = file
+        return fd
+
+    def get(self, fd: int) -> DevFile | None:
+        return self.files.get(fd)
+
+    def close(self, fd: int) -> None:
+        file = self.files.pop(fd)
+        try:
+            file.close()
+        finally:
+            ORIGINAL_CLOSE(fd)
+
+    def close_all(self) -> None:
+        for fd in list(self.files):
+            self.close(fd)
+
+
+_fs: DevFs | None = None
+_wait: Callable[[list[DevFile], float | None], None] | None = None
+"""How a select waits on emulated files (the userspace's clock)."""
+
+
+def set_devfs(fs: DevFs | None, wait: Callable[[list[DevFile], float | None], None] | None) -> None:
+    global _fs, _wait
+    _fs, _wait = fs, wait
+
+
+def _path_of(path: Any) -> str | None:
+    fs = _fs
+    if fs is None or isinstance(path, int):
+        return None
+    try:
+        text = os.fsdecode(os.fspath(path))
+    except TypeError:
+        return None
+    return text if fs.owns(text) else None
+
+
+def _file(fd: Any) -> DevFile | None:
+    fs = _fs
+    if fs is None or not isinstance(fd, int):
+        return None
+    return fs.files.get(fd)
+
+
+def _check_open(file: DevFile) -> None:
+    if file.closed:
+        raise oserror(errno.EBADF)
+
+
+# -- the replacements --------------------------------------------------------------------
+def os_open(path: Any, flags: int, mode: int = 0o777, *, dir_fd: int | None = None) -> int:
+    own = _path_of(path)
+    if own is None or _fs is None:
+        return ORIGINAL_OPEN(path, flags, mode, dir_fd=dir_fd)
+    return _fs.open(own, flags)
+
+
+def os_close(fd: int) -> None:
+    if _file(fd) is None or _fs is None:
+        return ORIGINAL_CLOSE(fd)
+    _fs.close(fd)
+    return None
+
+
+def os_read(fd: int, n: int) -> bytes:
+    file = _file(fd)
+    if file is None:
+        return ORIGINAL_READ(fd, n)
+    if n < 0:
+        raise ValueError("negative count")
+    return file.read(n)
+
+
+def os_write(fd: int, data: Any) -> int:
+    file = _file(fd)
+    if file is None:
+        return ORIGINAL_WRITE(fd, data)
+    return file.write(bytes(memoryview(data).cast("B")))
+
+
+def fcntl_ioctl(fd: Any, request: int, arg: Any = 0, mutate_flag: bool = True) -> Any:
+    number = fd if isinstance(fd, int) else fd.fileno() if hasattr(fd, "fileno") else fd
+    file = _file(number)
+    if file is None:
+        return ORIGINAL_IOCTL(fd, request, arg, mutate_flag)
+    request &= 0xFFFFFFFF
+    if isinstance(arg, int):
+        return file.ioctl(request, arg)
+    if isinstance(arg, str):
+        arg = arg.encode()
+    view = memoryview(arg).cast("B")
+    if view.readonly or not mutate_flag:
+        buffer = bytearray(view)
+        file.ioctl(request, memoryview(buffer))
+        return bytes(buffer)
+    return file.ioctl(request, view)
+
+
+def fcntl_fcntl(fd: Any, cmd: int, arg: Any = 0) -> Any:
+    number = fd if isinstance(fd, int) else fd.fileno() if hasattr(fd, "fileno") else fd
+    file = _file(number)
+    if file is None:
+        return ORIGINAL_FCNTL(fd, cmd, arg)
+    if cmd == fcntl.F_GETFL:
+        return file.flags
+    if cmd == fcntl.F_SETFL:
+        settable = os.O_NONBLOCK | os.O_APPEND
+        file.flags = (file.flags & ~settable) | (int(arg) & settable)
+        return 0
+    if cmd in (fcntl.F_GETFD, fcntl.F_SETFD):
+        return 0
+    raise oserror(errno.EINVAL)
+
+
+def _fileno(obj: Any) -> int:
+    if isinstance(obj, int):
+        return obj
+    return int(obj.fileno())
+
+
+def select_select(
+    rlist: Any, wlist: Any, xlist: Any, timeout: float | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    rlist, wlist, xlist = list(rlist), list(wlist), list(xlist)
+    emulated = [o for o in (*rlist, *wlist, *xlist) if _file(_fileno(o)) is not None]
+    if not emulated:
+        return ORIGINAL_SELECT(rlist, wlist, xlist, timeout)
+    if timeout is not None and timeout < 0:
+        raise ValueError("timeout must be non-negative")
+    real_r = [o for o in rlist if _file(_fileno(o)) is None]
+    real_w = [o for o in wlist if _file(_fileno(o)) is None]
+
+    def poll() -> tuple[list[Any], list[Any], list[Any]]:
+        readable = [o for o in rlist if (f := _file(_fileno(o))) is not None and f.readable_now()]
+        writable = [o for o in wlist if _file(_fileno(o)) is not None]
+        if real_r or real_w:
+            rr, rw, _ = ORIGINAL_SELECT(real_r, real_w, [], 0)
+            readable += rr
+            writable += rw
+        return readable, writable, []
+
+    result = poll()
+    if any(result) or timeout == 0 or _wait is None:
+        return result
+    files = [f for o in rlist if (f := _file(_fileno(o))) is not None]
+    _wait(files, timeout)
+    return poll()
+
+
+class DevFileIO(io.RawIOBase):
+    """``open()`` of an emulated path: a raw file over the emulated descriptor."""
+
+    def __init__(self, fd: int, name: str, mode: str) -> None:
+        super().__init__()
+        self._fd = fd
+        self.name = name
+        self.mode = mode
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def readable(self) -> bool:
+        return "r" in self.mode or "+" in self.mode
+
+    def writable(self) -> bool:
+        return any(c in self.mode for c in "wa+")
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        data = os_read(self._fd, len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    def write(self, data: Any) -> int:
+        return os_write(self._fd, data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                os_close(self._fd)
+            finally:
+                super().close()
+
+
+def _flags_of(mode: str) -> int:
+    if "+" in mode:
+        return os.O_RDWR
+    if "w" in mode or "a" in mode:
+        return os.O_WRONLY
+    return os.O_RDONLY
+
+
+def builtin_open(file: Any, mode: str = "r", buffering: int = -1, *args: Any, **kwargs: Any) -> Any:
+    own = _path_of(file) if not isinstance(file, int) else None
+    if own is None or _fs is None:
+        return ORIGINAL_BUILTIN_OPEN(file, mode, buffering, *args, **kwargs)
+    fd = _fs.open(own, _flags_of(mode))
+    raw = DevFileIO(fd, own, mode)
+    if "b" in mode and buffering == 0:
+        return raw
+    buffered: Any
+    if raw.readable() and raw.writable():
+        buffered = io.BufferedRandom(raw)  # type: ignore[arg-type]
+    elif raw.writable():
+        buffered = io.BufferedWriter(raw)
+    else:
+        buffered = io.BufferedReader(raw)
+    if "b" in mode:
+        return buffered
+    encoding = kwargs.get("encoding") or (args[0] if args else None) or "utf-8"
+    return io.TextIOWrapper(buffered, encoding=encoding)
+
+
+def _stat_of(path: str) -> os.stat_result:
+    if _fs is None or path not in _fs.paths:
+        raise oserror(errno.ENOENT, path)
+    kind = stat.S_IFCHR if path.startswith("/dev/") else stat.S_IFREG
+    return os.stat_result((kind | 0o660, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+
+
+def os_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    own = _path_of(path)
+    if own is None:
+        return ORIGINAL_STAT(path, *args, **kwargs)
+    return _stat_of(own)
+
+
+def os_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+    own = _path_of(path)
+    if own is None:
+        return ORIGINAL_LSTAT(path, *args, **kwargs)
+    return _stat_of(own)
+
+
+def os_access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
+    own = _path_of(path)
+    if own is None:
+        return ORIGINAL_ACCESS(path, mode, *args, **kwargs)
+    return _fs is not None and own in _fs.paths
+
+
+def devfs_patches() -> Patches:
+    patches = Patches()
+    patches.add_many(
+        os,
+        [
+            ("open", os_open),
+            ("close", os_close),
+            ("read", os_read),
+            ("write", os_write),
+            ("stat", os_stat),
+            ("lstat", os_lstat),
+            ("access", os_access),
+        ],
+    )
+    patches.add_many(fcntl, [("ioctl", fcntl_ioctl), ("fcntl", fcntl_fcntl)])
+    patches.add(select, "select", select_select)
+    patches.add(builtins, "open", builtin_open)
+    patches.add(io, "open", builtin_open)
+    return patches

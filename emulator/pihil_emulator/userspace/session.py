@@ -1,0 +1,182 @@
+"""A userspace: what a program on the emulated board sees of Linux, for the length of a block.
+
+Entering installs the board's clock (`clock`), its device files (`devfs`) and the
+stand-in modules; leaving removes them all, even when the block raised. One userspace
+at a time in a process: nesting, or a second board's, is an error.
+
+The userspace is given the *kernel* of the board: the driver's simulated backend (the
+kernel drivers' semantics: i2c-bcm2835's transfers and errno, gpiolib's lines). It is
+duck-typed here, so the emulator does not import the driver.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from .clock import SimClock
+from .devfs import DevFile, DevFs, devfs_patches, set_devfs
+from .i2c_dev import I2cDevFile, Message
+from .patches import Patches
+from .time_patches import set_clock, time_patches
+
+_active: Userspace | None = None
+
+
+class UserspaceError(RuntimeError):
+    """A userspace used wrongly (nested, a second board's, outside its block)."""
+
+
+def current() -> Userspace:
+    """The active userspace; raises `UserspaceError` outside one."""
+    if _active is None:
+        raise UserspaceError(
+            "no pihil userspace is active: use the `userspace` pytest fixture, or "
+            "`with board.simulation.userspace():` around the code that opens the device"
+        )
+    return _active
+
+
+def active() -> Userspace | None:
+    return _active
+
+
+def errno_of(exc: BaseException) -> int:
+    """The errno a Linux interface gives for a driver/emulator bus error."""
+    name = getattr(exc, "errno_name", None) or "EIO"
+    return int(getattr(errno, name, errno.EIO))
+
+
+class Userspace:
+    """The board's userspace over one simulated board.
+
+    ``kernel`` is the driver's `SimulatedBackend` (its ``info``, ``emulator``,
+    ``i2c_transfer``, ``gpio_*``, ``spi_*``, ``uart_*``); ``lock`` the session lock.
+    """
+
+    def __init__(self, kernel: Any, lock: Any, *, epoch_s: float | None = None) -> None:
+        self.kernel = kernel
+        self.info = kernel.info
+        self.board = kernel.emulator
+        self.world = self.board.world
+        self.lock = lock
+        self.clock = SimClock(self.world, lock, epoch_s=epoch_s)
+        self.devfs = DevFs()
+        self._patches: list[Patches] = []
+        self._hooks: list[tuple[Callable[[Userspace], None], Callable[[Userspace], None]]] = []
+        self.entered = False
+        self._build_devfs()
+
+    # -- the device files --------------------------------------------------------------------
+    def _build_devfs(self) -> None:
+        for bus in self.info.i2c_buses:
+            number = bus.number
+            self.devfs.add(
+                bus.linux_device, lambda flags, n=number: I2cDevFile(flags, self._i2c(n), _free)
+            )
+        model = f"{self.info.model}\0".encode()
+        self.devfs.add_static("/proc/device-tree/model", model)
+        self.devfs.add_static("/sys/firmware/devicetree/base/model", model)
+
+    def add_device(self, path: str, opener: Callable[[int], DevFile]) -> None:
+        """Serve ``path`` with ``opener(flags) -> DevFile`` (interfaces add their files)."""
+        self.devfs.add(path, opener)
+
+    def _i2c(self, bus: int) -> Callable[[Sequence[Message]], list[bytes]]:
+        from ..buses.i2c_master import I2cMessage
+        from ..errors import BusError
+
+        def transfer(messages: Sequence[Message]) -> list[bytes]:
+            msgs = [I2cMessage(a, r, d) for a, r, d in messages]
+            with self.lock:
+                try:
+                    return [bytes(d) for d in self.kernel.i2c_controller(bus).transfer(msgs)]
+                except BusError as exc:
+                    code = errno_of(exc)
+                    raise OSError(code, os.strerror(code)) from exc
+
+        return transfer
+
+    def wait_files(self, files: list[DevFile], timeout_s: float | None) -> None:
+        """A select on emulated files: block in simulated time until one is readable."""
+        deadline = None if timeout_s is None else self.clock.now_ns + round(timeout_s * 1e9)
+
+        def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
+            undo = [f.subscribe(wake) for f in files]
+            return lambda: [u() for u in undo] and None
+
+        if self.clock.registered():
+            self.clock.block(deadline, lambda: any(f.readable_now() for f in files), subscribe)
+
+    # -- hooks for interfaces that install more (stand-in modules, gpiozero) --------------------
+    def on_enter(self, enter: Callable[[Userspace], None], leave: Callable[[Userspace], None]) -> None:
+        self._hooks.append((enter, leave))
+
+    # -- entering and leaving -------------------------------------------------------------------
+    def __enter__(self) -> Userspace:
+        global _active
+        if _active is not None:
+            same = _active.board is self.board
+            raise UserspaceError(
+                "a pihil userspace is already active in this process"
+                + (" for this board (userspaces do not nest)" if same else " for another board")
+                + "; one board's userspace at a time: leave the first before entering another"
+            )
+        _active = self
+        try:
+            set_clock(self.clock)
+            set_devfs(self.devfs, self.wait_files)
+            self.clock.enter()
+            for patches in (time_patches(), devfs_patches()):
+                patches.apply()
+                self._patches.append(patches)
+            from . import standins
+
+            standins.install(self)
+            for enter, _ in self._hooks:
+                enter(self)
+        except BaseException:
+            self._leave()
+            raise
+        self.entered = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._leave()
+
+    def _leave(self) -> None:
+        global _active
+        try:
+            for _, leave in reversed(self._hooks):
+                leave(self)
+            from . import standins
+
+            standins.uninstall(self)
+        finally:
+            self.clock.close()
+            for patches in reversed(self._patches):
+                patches.restore()
+            self._patches.clear()
+            self.devfs.close_all()
+            set_devfs(None, None)
+            set_clock(None)
+            self.clock.leave()
+            self.entered = False
+            if _active is self:
+                _active = None
+
+    # -- what the test may want to know ---------------------------------------------------------
+    @property
+    def simulated_s(self) -> float:
+        return self.clock.elapsed_ns() / 1e9
+
+    @property
+    def wall_s(self) -> float:
+        return self.clock.wall_elapsed_s()
+
+
+def _free(_address: int) -> bool:
+    """No kernel driver binds a client address on the emulated boards (no EBUSY)."""
+    return False
