@@ -177,3 +177,19 @@ def test_simulation_on_hardware_is_a_clear_error(monkeypatch: pytest.MonkeyPatch
     monkeypatch.undo()
     b.close()
     assert Direction.INPUT  # the enum is importable alongside
+
+
+@exercises("Simulation.userspace")
+def test_userspace_runs_sleep_on_simulated_time() -> None:
+    """``simulation.userspace()``: inside it time.sleep advances the board, not the wall."""
+    import time
+
+    board = open_sim()
+    try:
+        start = board.simulation.now_ns
+        with board.simulation.userspace(epoch_s=1_000_000.0):
+            time.sleep(0.5)
+            assert time.time() == pytest.approx(1_000_000.5)
+        assert board.simulation.now_ns - start == 500_000_000
+    finally:
+        board.close()

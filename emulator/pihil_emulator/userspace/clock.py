@@ -133,7 +133,8 @@ class SimClock:
     def _pending_turns(self) -> list[_Turn]:
         pending: list[_Turn] | None = getattr(self, "_pending", None)
         if pending is None:
-            pending = self._pending = []
+            pending = []
+            self._pending = pending
         return pending
 
     def _begin(self, turn: _Turn) -> None:

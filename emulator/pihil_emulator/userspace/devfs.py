@@ -324,7 +324,7 @@ def builtin_open(file: Any, mode: str = "r", buffering: int = -1, *args: Any, **
         return raw
     buffered: Any
     if raw.readable() and raw.writable():
-        buffered = io.BufferedRandom(raw)  # type: ignore[arg-type]
+        buffered = io.BufferedRandom(raw)
     elif raw.writable():
         buffered = io.BufferedWriter(raw)
     else:

@@ -209,7 +209,7 @@ class I2cDevFile(DevFile):
         for (buf, length), data in zip(reads, results, strict=True):
             if length:
                 _write_user(buf, data[:length])
-        return count
+        return int(count)
 
     def _smbus(self, raw: bytes) -> int:
         read_write, command, size, data_at = SMBUS_DATA.unpack(raw)
@@ -218,7 +218,7 @@ class I2cDevFile(DevFile):
         if read_write not in (I2C_SMBUS_READ, I2C_SMBUS_WRITE):
             raise oserror(errno.EINVAL)
         read = read_write == I2C_SMBUS_READ
-        if size == I2C_SMBUS_PROC_CALL or size == I2C_SMBUS_BLOCK_PROC_CALL:
+        if size in (I2C_SMBUS_PROC_CALL, I2C_SMBUS_BLOCK_PROC_CALL):
             read = True  # i2c-dev: "these are special: we do a read after the write"
         needs_data = not (size == I2C_SMBUS_QUICK or (size == I2C_SMBUS_BYTE and not read))
         if needs_data and data_at == 0:

@@ -13,7 +13,19 @@ from collections.abc import Iterable
 from typing import Any
 
 _OWN_PREFIX = "pihil_emulator.userspace"
-_SKIP = frozenset({"posix", "nt", "_io", "_thread", "builtins", "sys", "_imp", "importlib._bootstrap", "importlib._bootstrap_external"})
+_SKIP = frozenset(
+    {
+        "posix",
+        "nt",
+        "_io",
+        "_thread",
+        "builtins",
+        "sys",
+        "_imp",
+        "importlib._bootstrap",
+        "importlib._bootstrap_external",
+    }
+)
 """C modules whose functions *are* the originals, and the import machinery: never rebound."""
 
 

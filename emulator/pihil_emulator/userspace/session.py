@@ -72,13 +72,16 @@ class Userspace:
     # -- the device files --------------------------------------------------------------------
     def _build_devfs(self) -> None:
         for bus in self.info.i2c_buses:
-            number = bus.number
-            self.devfs.add(
-                bus.linux_device, lambda flags, n=number: I2cDevFile(flags, self._i2c(n), _free)
-            )
+            self.devfs.add(bus.linux_device, self._i2c_opener(bus.number))
         model = f"{self.info.model}\0".encode()
         self.devfs.add_static("/proc/device-tree/model", model)
         self.devfs.add_static("/sys/firmware/devicetree/base/model", model)
+
+    def _i2c_opener(self, bus: int) -> Callable[[int], DevFile]:
+        def opener(flags: int) -> DevFile:
+            return I2cDevFile(flags, self._i2c(bus), _free)
+
+        return opener
 
     def add_device(self, path: str, opener: Callable[[int], DevFile]) -> None:
         """Serve ``path`` with ``opener(flags) -> DevFile`` (interfaces add their files)."""
@@ -105,13 +108,20 @@ class Userspace:
 
         def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
             undo = [f.subscribe(wake) for f in files]
-            return lambda: [u() for u in undo] and None
+
+            def unsubscribe() -> None:
+                for u in undo:
+                    u()
+
+            return unsubscribe
 
         if self.clock.registered():
             self.clock.block(deadline, lambda: any(f.readable_now() for f in files), subscribe)
 
     # -- hooks for interfaces that install more (stand-in modules, gpiozero) --------------------
-    def on_enter(self, enter: Callable[[Userspace], None], leave: Callable[[Userspace], None]) -> None:
+    def on_enter(
+        self, enter: Callable[[Userspace], None], leave: Callable[[Userspace], None]
+    ) -> None:
         self._hooks.append((enter, leave))
 
     # -- entering and leaving -------------------------------------------------------------------

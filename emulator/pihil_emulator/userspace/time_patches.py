@@ -6,6 +6,7 @@ other threads (pytest's, a watchdog started before the userspace) get the origin
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from typing import Any
@@ -50,7 +51,8 @@ def _seconds_to_ns(seconds: Any, what: str) -> int:
         raise ValueError("Invalid value NaN (not a number)")
     if seconds < 0:
         raise ValueError(f"{what} length must be non-negative")
-    return round(seconds * NS_PER_S)
+    value: float = seconds
+    return round(value * NS_PER_S)
 
 
 def sleep(seconds: float) -> None:
@@ -71,7 +73,7 @@ def monotonic() -> float:
 def monotonic_ns() -> int:
     clock = active_clock()
     if clock is None:
-        return ORIGINAL_MONOTONIC_NS()
+        return int(ORIGINAL_MONOTONIC_NS())
     return int(clock.monotonic_base_s) * NS_PER_S + clock.elapsed_ns()
 
 
@@ -130,10 +132,8 @@ def condition_wait(self: threading.Condition, timeout: float | None = None) -> b
     finally:
         self._acquire_restore(saved)  # type: ignore[attr-defined]
         if not got[0]:
-            try:
+            with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)  # type: ignore[attr-defined]
-            except ValueError:
-                pass
 
 
 def thread_start(self: threading.Thread) -> None:

@@ -1,0 +1,84 @@
+"""The board's userspace: smbus2 unmodified on the emulated MirkoPC, and the simulated clock."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+
+import pytest
+import smbus2
+
+from pihil_emulator.userspace import UserspaceError
+from rpiboard_pihil import RpiBoard
+
+
+@pytest.fixture
+def mirkopc() -> RpiBoard:
+    board = RpiBoard("local", options={"simulate": True, "board": "mirkopc"})
+    yield board  # type: ignore[misc]
+    board.close()
+
+
+def test_sleep_advances_the_board_not_the_wall(mirkopc: RpiBoard) -> None:
+    with mirkopc.simulation.userspace() as space:
+        start_ns = mirkopc.simulation.now_ns
+        t0 = time.monotonic()
+        time.sleep(1.5)
+        assert time.monotonic() - t0 == pytest.approx(1.5)
+        assert mirkopc.simulation.now_ns - start_ns == 1_500_000_000
+        assert space.wall_s < 1.0
+    assert not isinstance(time.sleep, type(test_sleep_advances_the_board_not_the_wall))
+
+
+def test_smbus2_reads_the_rtc_and_a_nack_is_eremoteio(mirkopc: RpiBoard) -> None:
+    """soc-facts: the MirkoPC's PCF8523 at 0x68 on i2c1; i2c-bcm2835 maps a NACK to EREMOTEIO."""
+    with mirkopc.simulation.userspace():
+        with smbus2.SMBus(1) as bus:
+            expected = mirkopc.i2c_buses[1].write_read(0x68, b"\x00", 1)[0]
+            assert bus.read_byte_data(0x68, 0) == expected
+            with pytest.raises(OSError, match="Remote I/O") as nack:
+                bus.read_byte_data(0x33, 0)
+            assert nack.value.errno == 121
+            write, read = smbus2.i2c_msg.write(0x68, [0]), smbus2.i2c_msg.read(0x68, 1)
+            bus.i2c_rdwr(write, read)
+            assert list(read) == [expected]
+        with pytest.raises(FileNotFoundError):
+            smbus2.SMBus(7)
+
+
+def test_threads_take_turns_in_simulated_time(mirkopc: RpiBoard) -> None:
+    with mirkopc.simulation.userspace():
+        done = threading.Event()
+        stamps: list[int] = []
+
+        def worker() -> None:
+            for _ in range(3):
+                time.sleep(0.25)
+                stamps.append(mirkopc.simulation.now_ns)
+            done.set()
+
+        start = mirkopc.simulation.now_ns
+        thread = threading.Thread(target=worker)
+        thread.start()
+        assert done.wait(5)
+        thread.join()
+        assert [s - start for s in stamps] == [250_000_000, 500_000_000, 750_000_000]
+        q: queue.Queue[int] = queue.Queue()
+        t0 = time.monotonic()
+        with pytest.raises(queue.Empty):
+            q.get(timeout=2)
+        assert time.monotonic() - t0 == pytest.approx(2.0)
+
+
+def test_userspaces_do_not_nest(mirkopc: RpiBoard) -> None:
+    outer, inner = mirkopc.simulation.userspace(), mirkopc.simulation.userspace()
+    with outer, pytest.raises(UserspaceError, match="do not nest"), inner:
+        pass
+
+
+def test_outside_a_userspace_the_real_calls_answer(mirkopc: RpiBoard) -> None:
+    with mirkopc.simulation.userspace():
+        pass
+    with pytest.raises(FileNotFoundError):
+        smbus2.SMBus(1)
