@@ -81,7 +81,7 @@ class SimClock:
         self.closed = False
         self.start_ns = world.now_ns
         self.epoch_s = float(int(ORIGINAL_TIME())) if epoch_s is None else float(epoch_s)
-        """``time.time()`` at simulated time zero... of this userspace's start."""
+        """What ``time.time()`` reads when the userspace begins."""
         self.monotonic_base_s = float(int(ORIGINAL_MONOTONIC()))
         self.wall_start_s = ORIGINAL_PERF_COUNTER()
         self.idle_limit_ns = IDLE_LIMIT_NS

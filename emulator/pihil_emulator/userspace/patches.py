@@ -77,8 +77,7 @@ class Patches:
         replacement)."""
         back: dict[int, Any] = {}
         for owner, name, original in reversed(self._undo):
-            if isinstance(owner, type) or hasattr(owner, "__dict__"):
-                setattr(owner, name, original)
+            setattr(owner, name, original)
         for owner, name, replacement in self._targets:
             original = next(o for w, n, o in self._undo if w is owner and n == name)
             back[id(replacement)] = original
