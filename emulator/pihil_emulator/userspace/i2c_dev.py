@@ -14,8 +14,12 @@ import ctypes
 import errno
 import struct
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .devfs import DevFile, oserror
+
+if TYPE_CHECKING:
+    from .session import Userspace
 
 # include/uapi/linux/i2c-dev.h
 I2C_RETRIES = 0x0701
@@ -303,3 +307,19 @@ class I2cDevFile(DevFile):
         else:  # I2C block data: block[0] is the length asked for, the data follows
             union[1 : 1 + len(data)] = data
         return bytes(union)
+
+
+def attach(userspace: Userspace) -> None:
+    """Serve ``/dev/i2c-N`` for each I2C bus of the board's profile."""
+    for bus in userspace.info.i2c_buses:
+        transfer = userspace.i2c_adapter(bus.number)
+
+        def opener(flags: int, transfer: Transfer = transfer) -> DevFile:
+            return I2cDevFile(flags, transfer, _free)
+
+        userspace.add_device(bus.linux_device, opener)
+
+
+def _free(_address: int) -> bool:
+    """No kernel driver binds a client address on the emulated boards (no EBUSY)."""
+    return False

@@ -12,17 +12,23 @@ duck-typed here, so the emulator does not import the driver.
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from .clock import SimClock
 from .devfs import DevFile, DevFs, devfs_patches, set_devfs
-from .i2c_dev import I2cDevFile, Message
+from .i2c_dev import Message
 from .patches import Patches
 from .time_patches import set_clock, time_patches
 
 _active: Userspace | None = None
+
+INTERFACES: tuple[str, ...] = ("i2c_dev",)
+"""The modules of this package that each serve one Linux interface. Each has
+``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
+(``add_standin``) and its enter/leave hooks (``on_enter``) for the board's profile."""
 
 
 class UserspaceError(RuntimeError):
@@ -66,28 +72,28 @@ class Userspace:
         self.devfs = DevFs()
         self._patches: list[Patches] = []
         self._hooks: list[tuple[Callable[[Userspace], None], Callable[[Userspace], None]]] = []
+        self.standins: dict[str, str] = {}
         self.entered = False
         self._build_devfs()
 
     # -- the device files --------------------------------------------------------------------
     def _build_devfs(self) -> None:
-        for bus in self.info.i2c_buses:
-            self.devfs.add(bus.linux_device, self._i2c_opener(bus.number))
         model = f"{self.info.model}\0".encode()
         self.devfs.add_static("/proc/device-tree/model", model)
         self.devfs.add_static("/sys/firmware/devicetree/base/model", model)
-
-    def _i2c_opener(self, bus: int) -> Callable[[int], DevFile]:
-        def opener(flags: int) -> DevFile:
-            return I2cDevFile(flags, self._i2c(bus), _free)
-
-        return opener
+        for name in INTERFACES:
+            importlib.import_module(f"{__package__}.{name}").attach(self)
 
     def add_device(self, path: str, opener: Callable[[int], DevFile]) -> None:
         """Serve ``path`` with ``opener(flags) -> DevFile`` (interfaces add their files)."""
         self.devfs.add(path, opener)
 
-    def _i2c(self, bus: int) -> Callable[[Sequence[Message]], list[bytes]]:
+    def add_standin(self, name: str, module: str) -> None:
+        """While entered, ``import name`` gives the module ``module`` (see `standins`)."""
+        self.standins[name] = module
+
+    def i2c_adapter(self, bus: int) -> Callable[[Sequence[Message]], list[bytes]]:
+        """The adapter of Linux I2C bus ``bus``: messages -> read data, errors as OSError."""
         from ..buses.i2c_master import I2cMessage
         from ..errors import BusError
 
@@ -185,8 +191,3 @@ class Userspace:
     @property
     def wall_s(self) -> float:
         return self.clock.wall_elapsed_s()
-
-
-def _free(_address: int) -> bool:
-    """No kernel driver binds a client address on the emulated boards (no EBUSY)."""
-    return False

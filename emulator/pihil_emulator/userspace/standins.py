@@ -1,49 +1,69 @@
 """Stand-in modules for C extensions that user code imports by their real names.
 
 Where a library is a C extension that talks to the kernel itself (spidev, the C
-``smbus``, RPi.GPIO), its calls cannot be answered at the system-call level, so a
-stand-in with the real package's names and signatures takes its place in
-``sys.modules`` for the length of the userspace (and in every loaded module that had
-imported the real one). On leaving, whatever was there before is put back.
+``smbus``, RPi.GPIO, gpiod's ``_ext``), its system calls cannot be answered at the
+Python level, so a stand-in with the real package's names and signatures takes its place:
+
+- inside a userspace, in ``sys.modules`` (and in every loaded module that had imported
+  the real one); on leaving, whatever was there before is put back;
+- under ``pytest --hil-target=sim``, also at import time (`install_finder`), so a test
+  module's top-level ``import RPi.GPIO as GPIO`` works off a Pi, where the real package
+  refuses to import or to build. Such a stand-in raises `UserspaceError` when called
+  outside a userspace.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .session import Userspace
 
-STANDINS: dict[str, str] = {}
-"""Importable name -> the module of this package that stands in for it."""
+
+@dataclass(frozen=True)
+class Standin:
+    module: str
+    """The module of this package that stands in."""
+    at_import: bool
+    """Also replace the real one at import time under the simulation (see `install_finder`);
+    False for packages that import fine off a Pi and whose real Python layer is kept."""
+
+
+STANDINS: dict[str, Standin] = {}
+"""Importable name -> its stand-in. Interfaces register theirs here (one line each)."""
 
 _saved: dict[str, ModuleType | None] = {}
 _rebound: list[tuple[dict[str, Any], str, Any]] = []
 
 
-def register(name: str, module: str) -> None:
-    STANDINS[name] = module
-
-
-def install(_userspace: Userspace) -> None:
+def install(userspace: Userspace) -> None:
     """Put every stand-in in ``sys.modules`` under its real name."""
-    for name, target in STANDINS.items():
+    names = {name: s.module for name, s in STANDINS.items()} | userspace.standins
+    for name, target in names.items():
         standin = importlib.import_module(target)
         original = sys.modules.get(name)
         _saved[name] = original
         sys.modules[name] = standin
         if original is not None and original is not standin:
-            for module in list(sys.modules.values()):
-                namespace = getattr(module, "__dict__", None)
-                if not isinstance(namespace, dict) or module is standin:
-                    continue
-                for key, value in list(namespace.items()):
-                    if value is original:
-                        _rebound.append((namespace, key, value))
-                        namespace[key] = standin
+            _rebind(original, standin)
+
+
+def _rebind(original: ModuleType, standin: ModuleType) -> None:
+    for module in list(sys.modules.values()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict) or module is standin:
+            continue
+        for key, value in list(namespace.items()):
+            if value is original:
+                _rebound.append((namespace, key, value))
+                namespace[key] = standin
 
 
 def uninstall(_userspace: Userspace) -> None:
@@ -57,3 +77,44 @@ def uninstall(_userspace: Userspace) -> None:
         else:
             sys.modules[name] = original
     _saved.clear()
+
+
+class _StandinLoader(importlib.abc.Loader):
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """The stand-in ran when it was imported under its own name."""
+
+
+class StandinFinder(importlib.abc.MetaPathFinder):
+    """Answers ``import spidev`` (and the other at-import stand-ins) with the stand-in."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        standin = STANDINS.get(fullname)
+        if standin is None or not standin.at_import:
+            return None
+        is_package = any(name.startswith(fullname + ".") for name in STANDINS)
+        return importlib.machinery.ModuleSpec(
+            fullname, _StandinLoader(standin.module), is_package=is_package
+        )
+
+
+_finder = StandinFinder()
+
+
+def install_finder() -> None:
+    """From now on, importing an at-import stand-in's real name gives the stand-in
+    (the real package, if installed, is not imported). Idempotent."""
+    if _finder not in sys.meta_path:
+        sys.meta_path.insert(0, _finder)
+
+
+def remove_finder() -> None:
+    if _finder in sys.meta_path:
+        sys.meta_path.remove(_finder)
