@@ -86,6 +86,10 @@ class BoardInfo:
     """Other names of GPIO lines (``I2C1_SDA``, ``ID_SD``, ``J8-03``...) to their line."""
     kernel_models: tuple[str, ...] = ()
     """Prefixes of ``/proc/device-tree/model`` that identify this board (the SoM for carriers)."""
+    revision_code: str = ""
+    """The board revision code (``/proc/cpuinfo`` ``Revision``, hex: "c03114")."""
+    dt_model: str = ""
+    """The full ``/proc/device-tree/model`` ("Raspberry Pi 4 Model B Rev 1.4")."""
     primary_header: str = ""
     """The header an integer pin index refers to (``J8`` or ``P1``)."""
     reset_pulls: Mapping[int, Pull] = field(default_factory=dict)

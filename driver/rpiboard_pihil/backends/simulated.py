@@ -250,6 +250,8 @@ def describe_board(profile: Any) -> BoardInfo:
         uarts=uarts,
         gpio_aliases=MappingProxyType(aliases),
         kernel_models=tuple(profile.kernel_models),  # /proc/device-tree/model prefixes
+        revision_code=profile.revision_code,
+        dt_model=profile.dt_model,
         primary_header=pin_map.main_header or "",
         reset_pulls=MappingProxyType({n: pull_names[reset[n]] for n in lines}),
         resolve_gpio=resolve,

@@ -100,7 +100,7 @@ _HEADER_NAME: Final = re.compile(r"^[A-Z]+\d+$")
 
 TOP_KEYS: Final = (
     "extends", "name", "model", "manufacturer", "description", "soc", "soc_overrides",
-    "kernel_models", "primary_uart", "config", "headers", "pulls", "buses", "devices",
+    "kernel_models", "revision", "primary_uart", "config", "headers", "pulls", "buses", "devices",
     "jumpers", "boot_functions", "boot_pulls", "test_jig",
 )  # fmt: skip
 PAD_PULLS: Final = ("up", "down", "none")
@@ -223,6 +223,11 @@ class BoardProfile:
     kernel_models: tuple[str, ...] = ()
     """What ``/proc/device-tree/model`` starts with on this board (the driver's ID query on
     hardware): "Raspberry Pi 4 Model B" matches "Raspberry Pi 4 Model B Rev 1.4"."""
+    revision_code: str = ""
+    """The firmware's board revision code (``/proc/cpuinfo`` ``Revision``), hex, as the
+    Raspberry Pi documentation's revision-codes table gives it: "0002", "c03114"."""
+    dt_model: str = ""
+    """The full ``/proc/device-tree/model`` of the board the code is for."""
     primary_uart: str | None = None
     config: tuple[str, ...] = ()
     headers: Mapping[str, HeaderSpec] = field(default_factory=dict)
@@ -905,6 +910,7 @@ def build_profile(data: dict[str, Any], file: str, name: str) -> BoardProfile:
         description=ck.string(data, "description", "description"),
         soc_overrides=MappingProxyType(dict(overrides)),
         kernel_models=_parse_kernel_models(ck, data.get("kernel_models")),
+        **_parse_revision(ck, data.get("revision"), data.get("kernel_models")),
         primary_uart=primary,
         config=config,
         headers=MappingProxyType(headers),
@@ -955,6 +961,27 @@ def _parse_kernel_models(ck: _Checker, raw: Any) -> tuple[str, ...]:
         if not isinstance(model, str) or not model.strip() or model != model.strip():
             raise ck.fail(f"kernel_models[{i}]", f"{expected}: a non-empty string, got {model!r}")
     return tuple(raw)
+
+
+REVISION_CODE: Final = re.compile(r"^(?:[0-9a-f]{4}|[0-9a-f]{6})$")
+
+
+def _parse_revision(ck: _Checker, raw: Any, kernel_models: Any) -> dict[str, str]:
+    """``revision: {code: c03114, model: "Raspberry Pi 4 Model B Rev 1.4"}``."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or set(raw) != {"code", "model"}:
+        raise ck.fail("revision", f"a mapping with code and model, got {raw!r}")
+    code, model = str(raw["code"]), raw["model"]
+    if not REVISION_CODE.match(code):
+        raise ck.fail(
+            "revision.code", f"4 (old-style) or 6 (new-style) lower-case hex digits, got {code!r}"
+        )
+    if not isinstance(model, str) or not model.strip():
+        raise ck.fail("revision.model", f"the full /proc/device-tree/model, got {model!r}")
+    if isinstance(kernel_models, list) and not any(model.startswith(m) for m in kernel_models):
+        raise ck.fail("revision.model", f"to start with one of kernel_models {kernel_models}")
+    return {"revision_code": code, "dt_model": model}
 
 
 def _conflict_key(headers: Mapping[str, HeaderSpec], exc: PinNameConflict) -> str:

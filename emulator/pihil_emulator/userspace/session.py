@@ -25,7 +25,7 @@ from .time_patches import set_clock, time_patches
 
 _active: Userspace | None = None
 
-INTERFACES: tuple[str, ...] = ("i2c_dev",)
+INTERFACES: tuple[str, ...] = ("procfs", "i2c_dev")
 """The modules of this package that each serve one Linux interface. Each has
 ``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
 (``add_standin``) and its enter/leave hooks (``on_enter``) for the board's profile."""
@@ -78,9 +78,6 @@ class Userspace:
 
     # -- the device files --------------------------------------------------------------------
     def _build_devfs(self) -> None:
-        model = f"{self.info.model}\0".encode()
-        self.devfs.add_static("/proc/device-tree/model", model)
-        self.devfs.add_static("/sys/firmware/devicetree/base/model", model)
         for name in INTERFACES:
             importlib.import_module(f"{__package__}.{name}").attach(self)
 
