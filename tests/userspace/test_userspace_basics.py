@@ -83,3 +83,24 @@ def test_outside_a_userspace_the_real_calls_answer(mirkopc: RpiBoard) -> None:
         pass
     with pytest.raises(FileNotFoundError):
         smbus2.SMBus(1)
+
+
+def test_paced_time_follows_the_wall_clock_for_busy_waits(mirkopc: RpiBoard) -> None:
+    """pace=N: simulated time catches up with the wall x N when read, never runs ahead."""
+    with mirkopc.simulation.userspace(pace=1000.0) as space:
+        start = time.monotonic()
+        spins = 0
+        while time.monotonic() - start < 0.5:  # a busy-wait: no sleep, no wait
+            spins += 1
+        assert spins > 1  # it took more than one look: time moved while nothing blocked
+        # 0.5 simulated seconds at x1000 is at least 0.5 ms of wall clock
+        assert space.wall_s >= 0.5 / 1000
+        before = mirkopc.simulation.now_ns
+        time.sleep(0.2)  # a jump waits for the wall to get there (0.2 ms here)
+        assert mirkopc.simulation.now_ns - before >= 200_000_000
+        assert space.simulated_s <= space.wall_s * 1000 + 1e-3
+
+
+def test_pace_must_be_positive(mirkopc: RpiBoard) -> None:
+    with pytest.raises(ValueError, match="pace is simulated seconds per wall-clock second"):
+        mirkopc.simulation.userspace(pace=0)

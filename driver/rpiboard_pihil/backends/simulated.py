@@ -890,19 +890,21 @@ class Simulation:
         """End an injected fault now."""
         self._call(self._board.clear_fault, fault)
 
-    def userspace(self, *, epoch_s: float | None = None) -> Any:
+    def userspace(self, *, epoch_s: float | None = None, pace: float | None = None) -> Any:
         """The board's userspace as a context manager: inside the block, smbus2, spidev,
         pyserial, gpiod, RPi.GPIO and gpiozero reach this board, and ``time.sleep`` and
         the other clocks run on simulated time (``docs/userspace.md``).
 
         One userspace at a time in a process; ``epoch_s`` pins what ``time.time()`` reads
-        at its start (default: the wall clock's whole second at entry).
+        at its start (default: the wall clock's whole second at entry). ``pace=N`` keeps
+        simulated time from running ahead of the wall clock × N (for code that busy-waits
+        or talks to a program outside); by default time jumps whenever every thread waits.
         """
         from pihil_emulator.userspace import Userspace
 
         if self.lock is None:
             raise ConfigurationError("simulation.userspace() needs the RpiBoard session's lock")
-        return Userspace(self._backend, self.lock, epoch_s=epoch_s)
+        return Userspace(self._backend, self.lock, epoch_s=epoch_s, pace=pace)
 
     @contextmanager
     def _recording(self, path: str, nets: Sequence[str] | None) -> Iterator[Any]:

@@ -15,10 +15,16 @@ Prior art: trio's ``MockClock(autojump_threshold=0)`` jumps when every task is
 blocked; here the tasks are real threads, so the clock keeps the turn-taking itself.
 
 Threads that were not started inside the userspace keep the wall clock.
+
+*Paced* mode (``pace=N``) is for code that busy-waits (``while time.monotonic() < t:
+pass``) or talks to something outside in real time (a program on a pty): simulated time
+then never runs ahead of the wall clock × N. Reading a clock lets the board catch up with
+the wall, and a jump to the next deadline waits for the wall to get there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time as _time_module
@@ -36,6 +42,9 @@ ORIGINAL_TIME = _time_module.time
 ORIGINAL_CONDITION_WAIT = threading.Condition.wait
 ORIGINAL_THREAD_START = threading.Thread.start
 ORIGINAL_THREAD_JOIN = threading.Thread.join
+
+PACE_WAIT_S = 0.01
+"""Longest wall-clock wait of a paced jump before it looks again for news from outside."""
 
 IDLE_LIMIT_NS = 3600 * NS_PER_S
 """How far the clock runs the board looking for a wake-up when no waiter has a deadline."""
@@ -69,7 +78,14 @@ class _Turn:
 class SimClock:
     """Turn-taking of user threads over one world; time in integer nanoseconds."""
 
-    def __init__(self, world: World, lock: Any, *, epoch_s: float | None = None) -> None:
+    def __init__(
+        self, world: World, lock: Any, *, epoch_s: float | None = None, pace: float | None = None
+    ) -> None:
+        if pace is not None and (isinstance(pace, bool) or not pace > 0):
+            raise ValueError(
+                f"pace is simulated seconds per wall-clock second, a number > 0; got {pace!r}"
+            )
+        self.pace = None if pace is None else float(pace)
         self.world = world
         self.lock = lock
         self._cv = threading.Condition(lock)
@@ -92,8 +108,26 @@ class SimClock:
         return int(self.world.env._now)  # SimPy's clock, read without a call (see net.py)
 
     def elapsed_ns(self) -> int:
-        """Simulated time since the userspace began."""
+        """Simulated time since the userspace began (paced: after catching up with the wall)."""
+        if self.pace is not None:
+            self.catch_up()
         return self.now_ns - self.start_ns
+
+    def _paced_target_ns(self) -> int:
+        assert self.pace is not None
+        return self.start_ns + int(self.wall_elapsed_s() * self.pace * NS_PER_S)
+
+    def catch_up(self) -> None:
+        """Paced mode: run the board to where the wall clock says it should be (called by
+        the thread that holds the baton, when it reads a clock)."""
+        with self.lock:
+            turn = self._turns.get(threading.get_ident())
+            if self.closed or turn is None or self._owner is not turn:
+                return
+            lag = self._paced_target_ns() - self.now_ns
+            if lag > 0:
+                with contextlib.suppress(TimeoutError):
+                    self.world.run_until(self.world.event(), limit_ns=lag)
 
     def wall_elapsed_s(self) -> float:
         """Wall-clock time since the userspace began."""
@@ -275,7 +309,7 @@ class SimClock:
             limit = (min(deadlines) - now) if deadlines else self.idle_limit_ns
             self._stop = stop = self.world.event()
             try:
-                self.world.run_until(stop, limit_ns=max(1, limit))
+                self._advance(stop, max(1, limit))
             except TimeoutError:
                 if not deadlines:
                     self._fail(
@@ -292,6 +326,28 @@ class SimClock:
                 return
             finally:
                 self._stop = None
+
+    def _advance(self, stop: Any, limit_ns: int) -> None:
+        """Run the world until ``stop`` or for ``limit_ns`` (then TimeoutError); paced, no
+        faster than the wall clock × pace, letting other threads in while it waits."""
+        if self.pace is None:
+            self.world.run_until(stop, limit_ns=limit_ns)
+            return
+        end = self.now_ns + limit_ns
+        while True:
+            now = self.now_ns
+            if stop.triggered:
+                return
+            if now >= end:
+                raise TimeoutError(f"event not reached by t={end} ns")
+            allowed = min(self._paced_target_ns(), end) - now
+            if allowed <= 0:
+                ahead_s = (end - self._paced_target_ns()) / NS_PER_S / self.pace
+                ORIGINAL_CONDITION_WAIT(self._cv, min(PACE_WAIT_S, max(ahead_s, 1e-4)))
+                continue
+            with contextlib.suppress(TimeoutError):
+                self.world.run_until(stop, limit_ns=allowed)
+                return
 
     def _fail(self, exc: BaseException) -> None:
         """Hand ``exc`` to the thread that entered first (the test), with the baton."""

@@ -62,13 +62,15 @@ class Userspace:
     ``i2c_transfer``, ``gpio_*``, ``spi_*``, ``uart_*``); ``lock`` the session lock.
     """
 
-    def __init__(self, kernel: Any, lock: Any, *, epoch_s: float | None = None) -> None:
+    def __init__(
+        self, kernel: Any, lock: Any, *, epoch_s: float | None = None, pace: float | None = None
+    ) -> None:
         self.kernel = kernel
         self.info = kernel.info
         self.board = kernel.emulator
         self.world = self.board.world
         self.lock = lock
-        self.clock = SimClock(self.world, lock, epoch_s=epoch_s)
+        self.clock = SimClock(self.world, lock, epoch_s=epoch_s, pace=pace)
         self.devfs = DevFs()
         self._patches: list[Patches] = []
         self._hooks: list[tuple[Callable[[Userspace], None], Callable[[Userspace], None]]] = []
