@@ -9,6 +9,12 @@ Why not pyvcd's writer: it validates every change, about 1.2 µs an edge, the
 largest share of the pin-level I2C budget (about 3 µs an edge at 100 kHz in
 real time). One-bit wires need two short lines a change, so the file is
 written directly here; the tests read it back with pyvcd's tokenizer.
+
+Edges at the ends of a recording: a change at its first instant (a START as the
+recording begins) is kept apart from the initial values, which are dumped 1 ns before
+(at t=0, where nothing is earlier, the whole file is 1 ns late instead); the file
+ends 1 ns after a change at its last instant (a STOP as it ends). Without that a
+decoder sees neither.
 """
 
 from __future__ import annotations
@@ -104,22 +110,35 @@ class VcdRecorder:
         ]
         out.extend(f"$var wire 1 {ids[name]} {_vcd_name(name)} $end\n" for name in self._initial)
         out.append("$upscope $end\n$enddefinitions $end\n")
-        out.append(f"#{self._start_ns}\n$dumpvars\n")
+        # a change at the first instant (a START as the recording begins) must come after
+        # the initial values, or a decoder takes it for the initial state: the initial
+        # values are then dumped 1 ns earlier (the levels before that instant)
+        # values are dumped 1 ns earlier (the levels before that instant); a recording that
+        # starts at t=0 cannot go earlier, so its times are all 1 ns late instead
+        first, shift = self._start_ns, 0
+        if self._changes and self._changes[0][0] <= first:
+            if first > 0:
+                first -= 1
+            else:
+                shift = 1
+        out.append(f"#{first}\n$dumpvars\n")
         out.extend(f"{int(level)}{ids[name]}\n" for name, level in self._initial.items())
         out.append("$end\n")
         last = dict(self._initial)
-        t_prev = self._start_ns
+        t_prev = first
         for t, name, level in self._changes:
             if last[name] == level:
                 continue
             last[name] = level
+            t += shift
             if t > t_prev:
                 out.append(f"#{t}\n")
                 t_prev = t
             out.append(f"{'1' if level else '0'}{ids[name]}\n")
-        end = max(t_prev, self.world.now_ns)
-        if end > t_prev:
-            out.append(f"#{end}\n")
+        # the file ends 1 ns after its last change at the latest instant, so that a decoder
+        # sees the levels after it (a STOP as the recording ends)
+        end = max(t_prev + 1, self.world.now_ns + shift)
+        out.append(f"#{end}\n")
         self.path.write_text("".join(out))
         self._changes.clear()
         return self.path

@@ -152,6 +152,22 @@ def test_sigrok_decodes_i2c_gpio_traffic(tmp_path: Path) -> None:
     assert decode(path, "GPIO2", "GPIO3") == expected(msgs, reads)
 
 
+@needs_sigrok
+@pytest.mark.parametrize("settle_ns", [0, 10_000])
+def test_a_transfer_at_the_recordings_first_and_last_instants_is_decoded(
+    tmp_path: Path, settle_ns: int
+) -> None:
+    """A START as the recording begins and a STOP as it ends are in the file (also when the
+    recording begins at t=0): sigrok-cli decodes the whole transfer."""
+    r = rig()
+    r.world.run_for(settle_ns)
+    msgs = [I2cMessage(0x48, False, b"\x01"), I2cMessage(0x48, True, 2)]
+    path = tmp_path / "edges.vcd"
+    with VcdRecorder(r.world, path, [r.sda, r.scl]):
+        reads = r.bsc.transfer(msgs)
+    assert decode(path, "GPIO2", "GPIO3") == expected(msgs, reads)
+
+
 def test_a_recording_covers_only_its_own_stretch_of_time(tmp_path: Path) -> None:
     """DESIGN: a VCD for any stretch of simulated time: traffic before and after is not in it."""
     r = rig()
@@ -168,5 +184,7 @@ def test_a_recording_covers_only_its_own_stretch_of_time(tmp_path: Path) -> None
         if line.startswith("#")
     ]
     assert times
-    assert min(times) >= start
-    assert max(times) <= end
+    # the initial values may be dumped 1 ns before a change at the first instant, and the
+    # file ends 1 ns after a change at the last one (so that a decoder sees both)
+    assert min(times) >= start - 1
+    assert max(times) <= end + 1
