@@ -21,7 +21,7 @@ import math
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Protocol
+from typing import Literal, Protocol
 
 from ..attachments import Attachments
 from ..errors import ConfigurationError
@@ -467,9 +467,6 @@ class UartLines:
     effect for the next burst.
     """
 
-    _registry: ClassVar[weakref.WeakKeyDictionary[Circuit, UartLines]] = weakref.WeakKeyDictionary()
-    _by_world: ClassVar[weakref.WeakKeyDictionary[World, UartLines]] = weakref.WeakKeyDictionary()
-
     def __init__(self, circuit: Circuit) -> None:
         self.circuit = circuit
         self._listeners: list[LineListener] = []
@@ -480,20 +477,25 @@ class UartLines:
         """The board's attachments (set by the SoC's UART blocks): how a UART device bound
         with only the world finds the nets it is wired to."""
 
+    # The hub hangs off its circuit (and the world's first hub off the world), so it lives
+    # exactly as long as they do: a module-level registry would keep every board alive
+    # (a weak-keyed one too, since the hub refers to its own key).
     @classmethod
     def of(cls, circuit: Circuit) -> UartLines:
         """The hub of ``circuit`` (created on first use)."""
-        hub = cls._registry.get(circuit)
+        hub: UartLines | None = getattr(circuit, "_uart_lines", None)
         if hub is None:
             hub = cls(circuit)
-            cls._registry[circuit] = hub
-            cls._by_world.setdefault(circuit.world, hub)
+            circuit._uart_lines = hub  # type: ignore[attr-defined]
+            if getattr(circuit.world, "_uart_lines", None) is None:
+                circuit.world._uart_lines = hub  # type: ignore[attr-defined]
         return hub
 
     @classmethod
     def for_world(cls, world: World) -> UartLines | None:
         """The hub of the (first) circuit built in ``world``, if any."""
-        return cls._by_world.get(world)
+        hub: UartLines | None = getattr(world, "_uart_lines", None)
+        return hub
 
     def add_listener(self, listener: LineListener) -> None:
         if listener not in self._listeners:
