@@ -46,3 +46,33 @@ def test_failure_in_a_background_process_keeps_its_type_fields_and_message(
     assert str(info.value) == str(error)
     assert vars(info.value) == vars(error)
     assert info.value.__cause__ is error
+
+
+class Interrupt(Exception):
+    """Stands for KeyboardInterrupt (a real one would stop the test run)."""
+
+
+@pytest.mark.parametrize("error", [ElectricalFault("short", net="GPIO4", time_ns=5), Interrupt()])
+def test_a_run_ended_by_an_exception_leaves_time_consistent(error: Exception) -> None:
+    """Issue 11 "Recovery": after an exception out of a run (a fault raised by a process at
+    5 µs of a 10 µs run, Ctrl-C), the next ``run_for(t)`` advances exactly ``t``: the stop of
+    the interrupted run does not end a later one early."""
+    world = World()
+
+    def fail() -> None:
+        raise error
+
+    world.call_at(5_000, fail)
+    with pytest.raises(type(error)):
+        world.run_for(10_000)
+    assert world.now_ns == 5_000
+    world.run_for(20_000)
+    assert world.now_ns == 25_000
+    with pytest.raises(TimeoutError):
+        world.run_until(world.event(), limit_ns=1_000)
+    assert world.now_ns == 26_000
+    world.call_at(world.now_ns + 500, fail)
+    with pytest.raises(type(error)):
+        world.run_until(world.event(), limit_ns=3_000)
+    world.run_for(7_000)
+    assert world.now_ns == 26_500 + 7_000

@@ -7,11 +7,14 @@ nothing while nobody looks. The same seed gives the same run.
 
 from __future__ import annotations
 
+import contextlib
 import random
 from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
+from simpy.core import StopSimulation
+from simpy.events import URGENT
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -73,7 +76,25 @@ class World:
             raise ValueError(f"cannot run for a negative time, got {duration_ns} ns")
         if duration_ns == 0:
             return
-        self.env.run(until=self.now_ns + int(duration_ns))
+        # SimPy's own ``run(until=t)`` event, made here so that it can be defused when the
+        # run ends in an exception (urgent: it stops before other events due at ``t``)
+        until = simpy.Event(self.env)
+        until._ok, until._value = True, None
+        self.env.schedule(until, URGENT, int(duration_ns))
+        self._run(until)
+
+    def _run(self, until: simpy.Event) -> Any:
+        """``env.run(until=...)``; when an exception (a fault raised by a process, Ctrl-C)
+        ends the run early, the stop is taken off ``until``, or a later run would stop
+        when it fires and advance the wrong amount."""
+        try:
+            return self.env.run(until=until)
+        except BaseException:
+            callbacks = until.callbacks
+            if callbacks is not None:
+                with contextlib.suppress(ValueError):
+                    callbacks.remove(StopSimulation.callback)
+            raise
 
     def run_until(self, event: simpy.Event, limit_ns: int | None = None) -> Any:
         """Run until ``event`` is processed and return its value.
@@ -86,7 +107,7 @@ class World:
             return event.value
         if limit_ns is None:
             try:
-                return self.env.run(until=event)
+                return self._run(event)
             except (
                 RuntimeError
             ) as exc:  # simpy: "No scheduled events left but until event was not triggered"
@@ -95,7 +116,7 @@ class World:
                 ) from exc
         deadline = self.now_ns + int(limit_ns)
         guard = self.env.timeout(int(limit_ns))
-        self.env.run(until=simpy.AnyOf(self.env, [event, guard]))
+        self._run(simpy.AnyOf(self.env, [event, guard]))
         if not event.processed:
             if event.triggered:
                 # triggered in the same instant as the deadline: let it be processed
