@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .backends.base import Backend
 from .board_info import BoardInfo
@@ -28,7 +28,7 @@ from .utility import RpiBoardUtility
 from .validate import seconds_to_ns
 
 if TYPE_CHECKING:
-    from .backends.simulated import Simulation
+    from .backends.simulated import SimulatedBackend, Simulation
 
 LOCAL = "local"
 """The one resource name supported now: this machine's kernel devices (or the emulator)."""
@@ -127,10 +127,10 @@ class RpiBoard:
         self._uarts = UartCollection(session, info.uarts, owner)
         self._utility = RpiBoardUtility(session, identity, supported)
         if backend.simulated:
-            from .backends.simulated import SimulatedBackend
-
-            assert isinstance(backend, SimulatedBackend)
-            backend.simulation.lock = session.lock
+            # (typed by name, not isinstance: a test runner that re-imports the backend
+            # module, as pytester's in-process runs do, makes a second class object)
+            simulated = cast("SimulatedBackend", backend)
+            simulated.simulation.lock = session.lock
 
     # -- reference properties ---------------------------------------------------------------
     @property
@@ -213,10 +213,7 @@ class RpiBoard:
                     "real board. Open RpiBoard('local', options={'simulate': True}) to get it, "
                     "and mark tests that need it with @pytest.mark.sim_only"
                 )
-            from .backends.simulated import SimulatedBackend
-
-            assert isinstance(backend, SimulatedBackend)
-            return backend.simulation
+            return cast("SimulatedBackend", backend).simulation
 
     @property
     def now_ns(self) -> int:
