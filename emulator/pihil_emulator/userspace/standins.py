@@ -106,15 +106,21 @@ class StandinFinder(importlib.abc.MetaPathFinder):
 
 
 _finder = StandinFinder()
+_finder_users = 0
 
 
 def install_finder() -> None:
     """From now on, importing an at-import stand-in's real name gives the stand-in
-    (the real package, if installed, is not imported). Idempotent."""
+    (the real package, if installed, is not imported). Counted: each call wants one
+    `remove_finder` (a pytest run inside a pytest run configures the plugin twice)."""
+    global _finder_users
+    _finder_users += 1
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
 
 
 def remove_finder() -> None:
-    if _finder in sys.meta_path:
+    global _finder_users
+    _finder_users = max(0, _finder_users - 1)
+    if _finder_users == 0 and _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
