@@ -19,10 +19,12 @@ decoder sees neither.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from .world.clock import World
 from .world.edges import Edge
@@ -46,8 +48,18 @@ def _vcd_name(name: str) -> str:
     return "".join("_" if ch.isspace() else ch for ch in name)
 
 
+FLUSH_CHANGES = 1 << 16
+"""Changes held in memory before the settled ones (older than the world's clock) are written."""
+
+
 class VcdRecorder:
-    """Record the levels of ``nets`` from now until `close` (or the end of a ``with``)."""
+    """Record the levels of ``nets`` from now until `close` (or the end of a ``with``).
+
+    The file is written as the recording goes: once `FLUSH_CHANGES` changes are held, the
+    ones older than the world's clock (no model stamps an edge in the past) are sorted
+    and appended, so memory stays flat on long recordings and a process that dies leaves
+    a valid VCD up to its last flush.
+    """
 
     def __init__(
         self,
@@ -56,6 +68,7 @@ class VcdRecorder:
         nets: Iterable[Net],
         *,
         scope: str = "pihil",
+        flush_changes: int = FLUSH_CHANGES,
     ) -> None:
         self.world = world
         self.path = Path(path)
@@ -70,11 +83,20 @@ class VcdRecorder:
         self._initial = {n.name: n.level for n in nets}
         self._ids = {name: _identifier(i) for i, name in enumerate(self._initial)}
         self._changes: list[tuple[int, str, bool]] = []
+        self._flush_at = max(1, int(flush_changes))
+        self._next_flush = self._flush_at
+        self._file: TextIO | None = None
+        self._last = dict(self._initial)
+        self._t_prev = self._start_ns
+        self._shift = 0
+        self.written_changes = 0
         self._unwatch = [n.watch(self._on_change) for n in nets]
         self._closed = False
 
     def _on_change(self, net: Net, level: bool, time_ns: int) -> None:
         self._changes.append((time_ns, net.name, level))
+        if len(self._changes) >= self._next_flush:
+            self.flush()
 
     def add_edges(self, edges: Iterable[Edge]) -> None:
         """Add edges computed by a transaction-level model (any order, any future time)."""
@@ -83,6 +105,8 @@ class VcdRecorder:
         for e in edges:
             if e.net in ids:
                 append((e.time_ns, e.net, e.level))
+        if len(self._changes) >= self._next_flush:
+            self.flush()
 
     @property
     def nets(self) -> list[str]:
@@ -92,14 +116,16 @@ class VcdRecorder:
     def closed(self) -> bool:
         return self._closed
 
-    def close(self) -> Path:
-        """Stop recording and write the file; returns its path."""
-        if self._closed:
-            return self.path
-        self._closed = True
-        for unwatch in self._unwatch:
-            unwatch()
-        self._changes.sort(key=itemgetter(0))  # stable: same-instant changes keep their order
+    @property
+    def held_changes(self) -> int:
+        """Changes in memory, not yet in the file."""
+        return len(self._changes)
+
+    def _open(self) -> TextIO:
+        """Write the header and the initial values (on the first flush, when the first
+        change is known)."""
+        if self._file is not None:
+            return self._file
         self.path.parent.mkdir(parents=True, exist_ok=True)
         ids = self._ids
         out: list[str] = [
@@ -112,21 +138,28 @@ class VcdRecorder:
         out.append("$upscope $end\n$enddefinitions $end\n")
         # a change at the first instant (a START as the recording begins) must come after
         # the initial values, or a decoder takes it for the initial state: the initial
-        # values are then dumped 1 ns earlier (the levels before that instant)
         # values are dumped 1 ns earlier (the levels before that instant); a recording that
         # starts at t=0 cannot go earlier, so its times are all 1 ns late instead
-        first, shift = self._start_ns, 0
-        if self._changes and self._changes[0][0] <= first:
+        first = self._start_ns
+        if self._changes and min(t for t, _, _ in self._changes) <= first:
             if first > 0:
                 first -= 1
             else:
-                shift = 1
+                self._shift = 1
+        self._t_prev = first
         out.append(f"#{first}\n$dumpvars\n")
         out.extend(f"{int(level)}{ids[name]}\n" for name, level in self._initial.items())
         out.append("$end\n")
-        last = dict(self._initial)
-        t_prev = first
-        for t, name, level in self._changes:
+        self._file = file = self.path.open("w", encoding="ascii")
+        file.write("".join(out))
+        return file
+
+    def _write(self, changes: list[tuple[int, str, bool]]) -> None:
+        file = self._open()
+        ids, last, shift = self._ids, self._last, self._shift
+        t_prev = self._t_prev
+        out: list[str] = []
+        for t, name, level in changes:
             if last[name] == level:
                 continue
             last[name] = level
@@ -135,12 +168,42 @@ class VcdRecorder:
                 out.append(f"#{t}\n")
                 t_prev = t
             out.append(f"{'1' if level else '0'}{ids[name]}\n")
+        self._t_prev = t_prev
+        self.written_changes += len(changes)
+        file.write("".join(out))
+
+    def flush(self) -> None:
+        """Write the changes older than the world's clock (they can no longer move)."""
+        if self._closed:
+            return
+        now = self.world.now_ns
+        self._changes.sort(key=itemgetter(0))  # stable: same-instant changes keep their order
+        cut = bisect.bisect_left(self._changes, now, key=itemgetter(0))
+        if cut:
+            self._open()
+            settled, self._changes = self._changes[:cut], self._changes[cut:]
+            self._write(settled)
+            assert self._file is not None
+            self._file.flush()
+        self._next_flush = len(self._changes) + self._flush_at
+
+    def close(self) -> Path:
+        """Stop recording and write the rest of the file; returns its path."""
+        if self._closed:
+            return self.path
+        self._closed = True
+        for unwatch in self._unwatch:
+            unwatch()
+        self._changes.sort(key=itemgetter(0))
+        self._open()
+        rest, self._changes = self._changes, []
+        self._write(rest)
         # the file ends 1 ns after its last change at the latest instant, so that a decoder
         # sees the levels after it (a STOP as the recording ends)
-        end = max(t_prev + 1, self.world.now_ns + shift)
-        out.append(f"#{end}\n")
-        self.path.write_text("".join(out))
-        self._changes.clear()
+        end = max(self._t_prev + 1, self.world.now_ns + self._shift)
+        assert self._file is not None
+        self._file.write(f"#{end}\n")
+        self._file.close()
         return self.path
 
     def __enter__(self) -> VcdRecorder:

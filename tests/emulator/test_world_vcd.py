@@ -79,3 +79,27 @@ def test_a_recording_needs_nets_with_distinct_names(tmp_path: Path) -> None:
         VcdRecorder(world, tmp_path / "x.vcd", [])
     with pytest.raises(ValueError, match="named twice"):
         VcdRecorder(world, tmp_path / "x.vcd", [n, n])
+
+
+def test_a_long_recording_streams_to_disk(tmp_path: Path) -> None:
+    """Issue 11 "VCD streams": past a bounded buffer the settled changes go to the file, so
+    memory stays flat, and the file is a valid VCD after each flush, before the end (what a
+    killed process leaves)."""
+    world = World()
+    n = Circuit(world).add_net("GPIO4", NetKind.GPIO)
+    path = tmp_path / "long.vcd"
+    world.run_for(5)
+    recorder = VcdRecorder(world, path, [n], flush_changes=100)
+    for i in range(1_000):
+        n.drive("m", Drive.push_pull(bool(i % 2 == 0)))
+        world.run_for(10)
+        assert recorder.held_changes <= 100
+    assert recorder.written_changes >= 900
+    before_close = _changes(path)  # valid up to the last flush
+    assert len(before_close) >= 900
+    recorder.close()
+    after = _changes(path)
+    assert after[: len(before_close)] == before_close
+    assert [v for _, _, v in after[1:]] == [1, 0] * 500
+    assert [t for t, _, _ in after[1:]] == [5 + 10 * i for i in range(1_000)]
+    assert after[0] == (4, "GPIO4", 0)  # the initial value, 1 ns before the first change
