@@ -120,6 +120,8 @@ class UartTarget:
         return [nets[1]]
 
     def _rewatch(self, net: Net) -> None:
+        if self._rx is None:
+            return  # the receiver being built asks for its inputs: watch once it exists
         if self._unwatch is not None:
             self._unwatch()
         self._watched = net

@@ -46,6 +46,9 @@ class UartTty:
         self.tx = tx
         self._sync = sync
         self.buffer = bytearray()
+        self.flags = bytearray()
+        """Per byte of ``buffer``, its receive flags (`FE`/`PE`/`BE`/`OE`; 0 when clean), as the
+        tty flip buffer keeps a flag per character for the line discipline."""
         self.counts: dict[str, int] = dict.fromkeys(ERROR_KINDS, 0)
         self.received = 0
 
@@ -54,6 +57,7 @@ class UartTty:
         """Characters the interrupt handler took from the FIFO, with their error flags."""
         for chunk in chunks:
             self.buffer += chunk.data
+            self.flags += chunk.flags if chunk.flags is not None else bytes(len(chunk.data))
             self.received += len(chunk.data)
             if chunk.flags is not None:
                 self.count_flags(chunk.flags)
@@ -62,6 +66,7 @@ class UartTty:
         """FIFO entries (value | flags << 8) left in the hardware FIFO when the port opened."""
         for entry in entries:
             self.buffer.append(entry & 0xFF)
+            self.flags.append((entry >> 8) & 0xFF)
             self.received += 1
             self.count_flags((entry >> 8,))
 
@@ -99,6 +104,7 @@ class UartTty:
             self._wait(until)
         out = bytes(self.buffer[:n])
         del self.buffer[:n]
+        del self.flags[:n]
         return out
 
     def _wait(self, until_ns: int) -> None:
@@ -155,6 +161,7 @@ class UartTty:
     def discard_input(self) -> None:
         self._sync()
         self.buffer.clear()
+        self.flags.clear()
 
     def error_counts(self) -> dict[str, int]:
         self._sync()

@@ -296,6 +296,11 @@ class UartPort(RegisterBlock, ABC):
         self._tty.feed_entries(self._rx_fifo)
         self._rx_fifo.clear()
 
+    @property
+    def tty(self) -> UartTty | None:
+        """The open port's tty side (None while closed): what a tty layer above reads."""
+        return self._tty
+
     def _require_tty(self) -> UartTty:
         if self._tty is None:
             raise ConfigurationError(

@@ -25,7 +25,7 @@ from .time_patches import set_clock, time_patches
 
 _active: Userspace | None = None
 
-INTERFACES: tuple[str, ...] = ("procfs", "i2c_dev", "polling")
+INTERFACES: tuple[str, ...] = ("procfs", "i2c_dev", "polling", "tty_dev")
 """The modules of this package that each serve one Linux interface. Each has
 ``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
 (``add_standin``) and its enter/leave hooks (``on_enter``) for the board's profile."""
@@ -122,6 +122,15 @@ class Userspace:
 
         if self.clock.registered():
             self.clock.block(deadline, lambda: any(f.readable_now() for f in files), subscribe)
+
+    def pty(self, name: str, *, pace: float = 1.0) -> str:
+        """The path of a real pseudo-terminal wired to UART ``name`` (``"uart0"``,
+        ``"serial0"``, ``"/dev/ttyAMA0"``), for a program outside Python; while it is open
+        the board runs paced to the wall clock (× ``pace``). Closed on leaving
+        (`pty_bridge`)."""
+        from .pty_bridge import open_pty
+
+        return open_pty(self, name, pace=pace)
 
     # -- hooks for interfaces that install more (stand-in modules, gpiozero) --------------------
     def on_enter(
