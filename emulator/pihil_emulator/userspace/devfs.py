@@ -119,6 +119,11 @@ class DevFs:
             raise oserror(errno.ENOENT, path)
         file = opener(flags)
         file.path = path
+        return self.adopt(file)
+
+    def adopt(self, file: DevFile) -> int:
+        """A new descriptor for ``file`` (an open file, or one an ioctl hands out, such as
+        a GPIO line request's ``anon_inode`` descriptor)."""
         fd = ORIGINAL_OPEN(os.devnull, os.O_RDONLY)
         self.files[fd] = file
         return fd
