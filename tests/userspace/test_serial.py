@@ -82,7 +82,7 @@ def test_gps_sentences_read_with_pyserial_and_pynmea2(
         assert int(messages[1].num_sats) == gps_board.fix.satellites
         assert 1.0 < elapsed < 2.0  # the second pair comes one simulated second later
     errors = mirkopc.simulation.emulator.soc.blocks["uart0"].error_counts()
-    assert errors == {"framing": 0, "parity": 0, "overrun": 0, "break": 0}
+    assert errors == {"framing": 0, "parity": 0, "overrun": 0, "break": 0, "buf_overrun": 0}
 
 
 def test_ttyama0_loopback_write_read_in_waiting_and_reset(mirkopc: RpiBoard) -> None:

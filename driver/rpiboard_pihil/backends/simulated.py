@@ -718,6 +718,10 @@ class SimulatedBackend:
         self._i2c_hz[bus] = hz
 
     # -- SPI -------------------------------------------------------------------------------
+    def spi_controller(self, bus: int) -> Any:
+        """The emulator's controller of Linux SPI bus ``bus`` (for the board's userspace)."""
+        return self._block("spi", bus)
+
     @translated
     def spi_transfer(self, bus: int, cs: int, data: bytes) -> bytes:
         mode, speed = self._spi.get((bus, cs), (DEFAULT_SPI_MODE, DEFAULT_SPI_SPEED_HZ))
@@ -787,6 +791,10 @@ class SimulatedBackend:
             "parity": (DeviceErrorCode.UART_PARITY, "parity error(s)"),
             "overrun": (DeviceErrorCode.UART_OVERRUN, "overrun(s) of the UART FIFO"),
             "break": (DeviceErrorCode.UART_BREAK, "break(s) received"),
+            "buf_overrun": (
+                DeviceErrorCode.UART_OVERRUN,
+                "character(s) lost: the tty buffer was full (read the UART more often)",
+            ),
         }
         for uart, before in self._uart_counts.items():
             now = dict(self._uart(uart).error_counts())

@@ -7,9 +7,16 @@ the way the kernel's ``icount`` does (a break counts as a break only, a
 parity error before a framing error, an overrun on its own).
 ``read``/``write``/``drain`` block in simulated time, as the system calls do.
 
+Bounded as on the board: what the port holds unread is the tty flip buffer
+(drivers/tty/tty_buffer.c ``TTYB_DEFAULT_MEM_LIMIT``, 640 KiB of characters) plus
+n_tty's read buffer (``N_TTY_BUF_SIZE`` 4096, of which n_tty fills 4095). A character
+that finds both full is lost, and counted as the serial core counts it
+(``uart_insert_char``: ``tty_insert_flip_char`` failed, ``icount.buf_overrun``), which
+the driver reports as ``UART_OVERRUN``. The board's userspace keeps its own n_tty and
+so lowers `UartTty.capacity` to the flip buffer's share while its tty is open.
+
 Not modelled: the receive-timeout latency of the interrupt (a short message
-becomes readable when its last stop bit is sampled, not ~32 bit times later)
-and the tty buffer's 64 KiB limit.
+becomes readable when its last stop bit is sampled, not ~32 bit times later).
 """
 
 from __future__ import annotations
@@ -26,7 +33,15 @@ from .uart_line import EPS_NS
 from .uart_rx import BE, FE, OE, PE, Chunk, UartReceiver
 from .uart_tx import UartTransmitter
 
-ERROR_KINDS = ("framing", "parity", "overrun", "break")
+ERROR_KINDS = ("framing", "parity", "overrun", "break", "buf_overrun")
+"""``overrun``: the hardware FIFO was full (OE); ``buf_overrun``: the tty buffer was full."""
+
+N_TTY_BUF_SIZE = 4096
+"""n_tty's read buffer (drivers/tty/n_tty.c); ``n_tty_receive_buf_common`` leaves one slot
+free, so it holds 4095 characters."""
+N_TTY_HOLDS = N_TTY_BUF_SIZE - 1
+TTY_FLIP_LIMIT = 640 * 1024
+"""``TTYB_DEFAULT_MEM_LIMIT`` (drivers/tty/tty_buffer.c): the flip buffer's characters."""
 
 
 class UartTty:
@@ -51,24 +66,36 @@ class UartTty:
         tty flip buffer keeps a flag per character for the line discipline."""
         self.counts: dict[str, int] = dict.fromkeys(ERROR_KINDS, 0)
         self.received = 0
+        self.capacity = TTY_FLIP_LIMIT + N_TTY_HOLDS
+        """Characters the port holds unread before new ones are lost (see the module doc)."""
 
     # -- fed by the block -------------------------------------------------------------------
     def feed(self, chunks: Iterable[Chunk]) -> None:
         """Characters the interrupt handler took from the FIFO, with their error flags."""
         for chunk in chunks:
-            self.buffer += chunk.data
-            self.flags += chunk.flags if chunk.flags is not None else bytes(len(chunk.data))
-            self.received += len(chunk.data)
-            if chunk.flags is not None:
-                self.count_flags(chunk.flags)
+            data, flags = chunk.data, chunk.flags
+            self.received += len(data)  # icount.rx counts what is lost too
+            if flags is not None:
+                self.count_flags(flags)
+            room = self.capacity - len(self.buffer)
+            if len(data) > room:
+                room = max(0, room)
+                self.counts["buf_overrun"] += len(data) - room
+                data = data[:room]
+                flags = None if flags is None else flags[:room]
+            self.buffer += data
+            self.flags += flags if flags is not None else bytes(len(data))
 
     def feed_entries(self, entries: Iterable[int]) -> None:
         """FIFO entries (value | flags << 8) left in the hardware FIFO when the port opened."""
         for entry in entries:
-            self.buffer.append(entry & 0xFF)
-            self.flags.append((entry >> 8) & 0xFF)
             self.received += 1
             self.count_flags((entry >> 8,))
+            if len(self.buffer) >= self.capacity:
+                self.counts["buf_overrun"] += 1
+                continue
+            self.buffer.append(entry & 0xFF)
+            self.flags.append((entry >> 8) & 0xFF)
 
     def count_flags(self, flags: Iterable[int]) -> None:
         """Linux ``pl011_fifo_to_tty`` order: BE masks FE/PE; else PE, else FE; OE on its own."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, overload
 
 from ..buses.uart_line import Alarm, LineSettings, UartLines
 from ..buses.uart_rx import Chunk, ReceiverKind, UartReceiver
-from ..buses.uart_tty import UartTty
+from ..buses.uart_tty import ERROR_KINDS, UartTty
 from ..buses.uart_tx import UartTransmitter
 from ..errors import ConfigurationError
 from ..world.net import Drive, Net
@@ -342,5 +342,5 @@ class UartPort(RegisterBlock, ABC):
     def error_counts(self) -> dict[str, int]:
         """Errors the interrupt handler counted since the port was first opened (icount)."""
         if self._tty is None:
-            return {"framing": 0, "parity": 0, "overrun": 0, "break": 0}
+            return dict.fromkeys(ERROR_KINDS, 0)
         return self._tty.error_counts()

@@ -187,7 +187,13 @@ class TtyFile(DevFile):
         """TIOCGICOUNT: the counts the interrupt handler keeps (uart_get_icount)."""
         counts = self.port.error_counts()
         values = [0, 0, 0, 0, self.port.received(), self.port.tx_count]
-        values += [counts["framing"], counts["overrun"], counts["parity"], counts["break"], 0]
+        values += [
+            counts["framing"],
+            counts["overrun"],
+            counts["parity"],
+            counts["break"],
+            counts.get("buf_overrun", 0),
+        ]
         return ICOUNTER.pack(*values, *([0] * 9))
 
     def _serial_struct(self) -> bytes:

@@ -13,7 +13,12 @@ Then ISTRIP, IGNCR/ICRNL/INLCR, IXON (VSTART/VSTOP stop and restart output), ISI
 (VINTR/VQUIT/VSUSP flush and are dropped) and, with ICANON, lines: VERASE, VKILL, VEOF,
 VEOL/VEOL2 and newline. Output: OPOST with ONLCR, OCRNL, OLCUC.
 
-Not modelled: echo (ECHO and friends), IUCLC, IXOFF, tab expansion, the 4 KiB buffer limit.
+The read buffer holds 4095 characters (``N_TTY_BUF_SIZE`` less the slot n_tty keeps
+free); what does not fit stays in the driver's flip buffer (`uart_tty`). In canonical
+mode a full buffer with no complete line takes each new character in place of the last
+one, so a newline still ends the line (n_tty's "overflow" case).
+
+Not modelled: echo (ECHO and friends), IUCLC, IXOFF, tab expansion.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from collections import deque
 from collections.abc import Callable
 
 from ..buses.uart_rx import BE, FE, OE, PE
+from ..buses.uart_tty import N_TTY_HOLDS
 from .tty_termios import Ktermios
 
 PARMRK_MARK = b"\377\0"
@@ -173,11 +179,27 @@ class LineDiscipline:
                 self.lines.append(bytes(self.partial))  # EOF is not stored
                 self.partial.clear()
             elif c == 0x0A or (c and c in (cc[termios.VEOL], cc[termios.VEOL2])):
+                if self.held() >= N_TTY_HOLDS and self.partial:
+                    self.partial.pop()  # overflow: the line end takes the last slot
                 self.partial.append(c)
                 self.lines.append(bytes(self.partial))
                 self.partial.clear()
             else:
+                if self.held() >= N_TTY_HOLDS and self.partial:
+                    self.partial.pop()  # overflow: the newest character takes the last slot
                 self.partial.append(c)
+
+    def held(self) -> int:
+        return len(self.raw) + sum(len(line) for line in self.lines) + len(self.partial)
+
+    def room(self, t: Ktermios) -> int:
+        """Characters n_tty takes from the driver now (n_tty_receive_buf_common): the free
+        part of its buffer; with none, in canonical mode with no complete line, one at a
+        time (each replaces the last, see `_put`)."""
+        free = N_TTY_HOLDS - self.held()
+        if free > 0:
+            return free
+        return 1 if t.lflag & termios.ICANON and not self.lines else 0
 
     # -- reading --------------------------------------------------------------------------
     def available(self, t: Ktermios, poll: bool) -> bool:

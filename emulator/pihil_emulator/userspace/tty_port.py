@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..buses.uart_line import Alarm
+from ..buses.uart_tty import TTY_FLIP_LIMIT
 from ..soc.mini_uart import linux_baud_reg
 from ..soc.pl011 import pl011_divisors
 from .devfs import oserror
@@ -277,9 +278,13 @@ class TtyPort:
         if tty is None:
             return b"", b""
         tty.in_waiting()
-        data, flags = bytes(tty.buffer), bytes(tty.flags)
-        tty.buffer.clear()
-        tty.flags.clear()
+        room = self.ldisc.room(self.termios)
+        data, flags = bytes(tty.buffer[:room]), bytes(tty.flags[:room])
+        del tty.buffer[:room]
+        del tty.flags[:room]
+        # flush_to_ldisc() runs as characters arrive: until the next read, what the driver
+        # holds is the flip buffer plus the room left in this line discipline
+        tty.capacity = TTY_FLIP_LIMIT + max(0, room - len(data))
         return data, flags
 
     def _ingest(self) -> None:

@@ -73,7 +73,13 @@ def test_rmc_and_gga_once_per_simulated_second_at_9600() -> None:
     assert gga.gps_qual == 1
     assert int(gga.num_sats) == 8
     assert float(gga.altitude) == pytest.approx(100.0)
-    assert uart.error_counts() == {"framing": 0, "parity": 0, "overrun": 0, "break": 0}
+    assert uart.error_counts() == {
+        "framing": 0,
+        "parity": 0,
+        "overrun": 0,
+        "break": 0,
+        "buf_overrun": 0,
+    }
 
 
 def test_each_second_starts_on_the_second_and_lasts_its_bytes_at_9600() -> None:
