@@ -92,6 +92,7 @@ class DeviceErrorCode(enum.IntEnum):
     UART_OVERRUN = 5
     UART_BREAK = 6
     EDGE_EVENT_OVERFLOW = 7
+    BOARD_RESET = 8
 
 
 class GpioLine(enum.IntEnum):

@@ -89,6 +89,9 @@ class Board:
             self.circuit.add_rail(rail, volts)
         self.attachments = Attachments()
         self.soc = Soc(self.world, self.circuit, self.variant, self.attachments)
+        self.resets: list[tuple[int, str]] = []
+        """Every SoC reset so far: (simulated time, why)."""
+        self._reset_listeners: list[Callable[[str], None]] = []
         self.gpio: GpioBlock = self.soc.gpio
         self.pins: PinMap = profile.pin_map(lambda: self.world.now_ns)
         self.wires: list[Wire] = []
@@ -145,13 +148,27 @@ class Board:
         for line, pull in sorted(self.profile.boot_pulls.items()):
             self.gpio.set_pull(line, pull)
 
-    def reset(self) -> None:
+    def reset(self, reason: str = "SoC reset") -> None:
         """A SoC reset (the RUN pin): every block to reset values, then the boot pin set-up.
 
-        Wires, board resistors and devices stay: they are not part of the SoC.
+        Wires, board resistors and devices stay: they are not part of the SoC. Whoever
+        listens (`on_reset`: the driver, as Linux boots again) hears ``reason``.
         """
         self.soc.reset()
         self._boot()
+        self.resets.append((self.world.now_ns, reason))
+        for listener in list(self._reset_listeners):
+            listener(reason)
+
+    def on_reset(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(reason)`` after every SoC reset; returns the undo."""
+        self._reset_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._reset_listeners:
+                self._reset_listeners.remove(listener)
+
+        return remove
 
     # -- pins, nets, wiring ---------------------------------------------------------------
     def pin(self, name: str) -> PinInfo:

@@ -90,7 +90,7 @@ class BrownOut(Fault):
         if self._nominal is not None:
             net.drive(f"rail {net.name}", Drive.source(self._nominal))
         if self.reset_soc:
-            board.reset()
+            board.reset(f"power-on reset after a {self.describe()}")
 
     def describe(self) -> str:
         return f"brown-out of {self.rail} to {self.volts:g} V"

@@ -339,10 +339,34 @@ class SimulatedBackend:
             if profile is not None
             else {}
         )
-        for bus in info.i2c_buses:  # i2c-bcm2835 programs the divider at probe (100 kHz)
+        self._probe_i2c()
+        self._unlisten_reset = board.on_reset(self._rebooted)
+        self.simulation = Simulation(self)
+
+    def _probe_i2c(self) -> None:
+        for bus in self._info.i2c_buses:  # i2c-bcm2835 programs the divider at probe (100 kHz)
             if self._block_or_none("i2c", bus.number) is not None:
                 self.i2c_set_frequency(bus.number, DEFAULT_I2C_FREQUENCY_HZ)
-        self.simulation = Simulation(self)
+
+    def _rebooted(self, reason: str) -> None:
+        """The SoC was reset under the session: Linux boots again and its drivers probe. What
+        the kernel kept for this session is gone (line requests, spidev settings, open
+        ttys); the buses come back at their probe settings; a device error says so."""
+        for state in self._lines.values():
+            if state.queue is not None:
+                state.queue.close()
+        self._lines.clear()
+        self._spi.clear()
+        self._uart_formats.clear()
+        self._uart_counts.clear()
+        self._i2c_hz.clear()
+        self._probe_i2c()
+        self.record_device_error(
+            DeviceErrorCode.BOARD_RESET,
+            f"the board was reset at {self._world.now_ns / 1e9:.9f} s simulated ({reason}): "
+            "GPIO lines released, SPI at mode 0 / 500 kHz, UARTs closed, I2C at 100 kHz; "
+            "set up again what the test needs",
+        )
 
     def _block_or_none(self, kind: str, number: int) -> Any:
         name = self._controllers.get((kind, number))
@@ -406,6 +430,7 @@ class SimulatedBackend:
                 self.uart_discard_input(uart.number)
 
     def close(self) -> None:
+        self._unlisten_reset()
         for line in self._lines.values():
             if line.queue is not None:
                 line.queue.close()
