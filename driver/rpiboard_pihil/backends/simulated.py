@@ -340,7 +340,10 @@ class SimulatedBackend:
             else {}
         )
         self._probe_i2c()
-        self._unlisten_reset = board.on_reset(self._rebooted)
+        on_reset = getattr(board, "on_reset", None)  # a stand-in board in tests may lack it
+        self._unlisten_reset: Callable[[], None] = (
+            on_reset(self._rebooted) if on_reset is not None else lambda: None
+        )
         self.simulation = Simulation(self)
 
     def _probe_i2c(self) -> None:
