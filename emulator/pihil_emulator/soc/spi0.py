@@ -165,6 +165,7 @@ class Spi0Block(RegisterBlock):
         self._next_start_ns = 0
         self._mosi_level = False
         self._dlen_left = 0
+        self._held_cs: int | None = None  # CS field left asserted by `transfer(hold_cs=True)`
         self._attached: dict[int, Attachment] = {}  # id(attachment) -> attachment in the engine
         self._ce_signals = tuple(s for s in CE_SIGNALS if soc.gpio.candidates(s))
         self.linux_clk_hz: int = soc.variant.core_clock_hz
@@ -183,6 +184,7 @@ class Spi0Block(RegisterBlock):
         self._rx.clear()
         self._shifting = False
         self._dlen_left = 0
+        self._held_cs = None
         self._mosi_level = False
         self._drive_pins()
 
@@ -401,8 +403,15 @@ class Spi0Block(RegisterBlock):
         speed_hz: int,
         cs_high: bool = False,
         bits_per_word: int = 8,
+        hold_cs: bool = False,
+        no_cs: bool = False,
     ) -> bytes:
         """One spidev transfer as spi-bcm2835 runs it; returns the bytes read (same length).
+
+        ``hold_cs`` leaves /CS asserted after the transfer (TA stays 1), as the spi core
+        holds a message's chip select between its transfers; the next transfer to the held
+        chip select does not deassert it first, and `release_cs` ends it. ``no_cs``
+        (SPI_NO_CS) asserts no chip select (CS field 0b11, as the Linux driver programs it).
 
         Raises `ConfigurationError` for a mode, word size or speed the controller cannot
         do, and `BusError` (kind ``not_routed``) when no GPIO is routed to the chip select
@@ -411,7 +420,10 @@ class Spi0Block(RegisterBlock):
         data = self._check_request(tx, cs, mode, speed_hz, bits_per_word)
         gpio = self.soc.gpio
         signal = self._ce_signal(cs)
-        for needed in (signal, SCLK):
+        field = 0b11 if no_cs else cs
+        cs_now = self._values["CS"]
+        held = self._held_cs == field and bool(cs_now & _TA) and (cs_now & 0b11) == field
+        for needed in (SCLK,) if no_cs else (signal, SCLK):
             if not gpio.lines_for(needed):
                 where = ", ".join(f"GPIO{n} ALT{a}" for n, a in gpio.candidates(needed))
                 raise BusError(
@@ -427,7 +439,7 @@ class Spi0Block(RegisterBlock):
         self.write("CLK", cdiv)
         # prepare CS as the driver does: mode bits, chip select, per-line polarity
         value = self._values["CS"] & ~(0b11 | CS_BITS["CPOL"].mask | CS_BITS["CPHA"].mask)
-        value |= cs | (mode >> 1) << 3 | (mode & 1) << 2
+        value |= field | (mode >> 1) << 3 | (mode & 1) << 2
         pol = CS_BITS[f"CSPOL{cs}"].mask
         value = (
             (value | pol | CS_BITS["CSPOL"].mask)
@@ -439,19 +451,28 @@ class Spi0Block(RegisterBlock):
         changed = (self._values["CS"] ^ value) & rest_bits
         # prepare_message: "Set up clock polarity before spi_transfer_one_message() asserts chip
         # select to avoid a gratuitous clock transition" (TA still 0)
-        self.write("CS", value | CS_BITS["CLEAR"].mask)
-        if changed:
-            self.world.run_for(self._clock().ns(self.divisor // 2))
+        if not held:
+            self.write("CS", value | CS_BITS["CLEAR"].mask)
+            if changed:
+                self.world.run_for(self._clock().ns(self.divisor // 2))
         use_dma = len(data) >= DMA_MIN_LENGTH and len(data) >= self._poll_byte_limit()
         if use_dma:
             self.write("DLEN", len(data) & 0xFFFF)
         self.write("CS", value | _TA | (_DMAEN if use_dma else 0))
         rx = self._clock_bulk(data)
         # bcm2835_spi_reset_hw: TA, DMAEN and interrupts off, DONE written, FIFOs cleared, DLEN 0
-        off = CS_BITS["INTR"].mask | CS_BITS["INTD"].mask | _DMAEN | _TA
+        off = CS_BITS["INTR"].mask | CS_BITS["INTD"].mask | _DMAEN | (0 if hold_cs else _TA)
         self.write("CS", (self.read("CS") & ~off) | CS_BITS["DONE"].mask | CS_BITS["CLEAR"].mask)
         self.write("DLEN", 0)
+        self._held_cs = field if hold_cs else None
         return rx
+
+    def release_cs(self) -> None:
+        """Deassert the chip select a `transfer` with ``hold_cs`` left asserted (TA = 0)."""
+        if self._held_cs is None:
+            return
+        self._held_cs = None
+        self.write("CS", (self.read("CS") & ~_TA) | CS_BITS["CLEAR"].mask)
 
     def _poll_byte_limit(self) -> int:
         """spi-bcm2835: transfers shorter than this run polled (9 clocks per byte in 30 µs)."""

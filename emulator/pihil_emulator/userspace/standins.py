@@ -36,7 +36,9 @@ class Standin:
     False for packages that import fine off a Pi and whose real Python layer is kept."""
 
 
-STANDINS: dict[str, Standin] = {}
+STANDINS: dict[str, Standin] = {
+    "spidev": Standin("pihil_emulator.userspace.standin_spidev", at_import=True),
+}
 """Importable name -> its stand-in. Interfaces register theirs here (one line each)."""
 
 _saved: dict[str, ModuleType | None] = {}
