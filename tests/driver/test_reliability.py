@@ -97,28 +97,38 @@ def console_talks(board: RpiBoard) -> Any:
     return board.uarts[0].read(64, 0.01)
 
 
-# row -> (the fault, or None; the call while it is active; the check of the call's result)
-SCENARIOS: dict[str, tuple[Fault | None, Callable[[RpiBoard], Any], Callable[[Any], bool]]] = {
+# row -> (a new fault, or None; the call while it is active; the check of the call's result)
+SCENARIOS: dict[
+    str, tuple[Callable[[], Fault] | None, Callable[[RpiBoard], Any], Callable[[Any], bool]]
+] = {
     "brown-out-reset": (
-        BrownOut(rail="3V3", volts=2.0, at_ns=MS, duration_ns=MS),
+        lambda: BrownOut(rail="3V3", volts=2.0, at_ns=MS, duration_ns=MS),
         lambda b: b.delay(0.005),
         lambda r: r is None,
     ),
     "brown-out-no-reset": (
-        BrownOut(rail="5V", volts=4.0, reset_soc=False),
+        lambda: BrownOut(rail="5V", volts=4.0, reset_soc=False),
         rtc,
         lambda r: len(r) == 7,
     ),
-    "stuck-sda-low": (StuckNet(pin="I2C1_SDA", level=False), rtc, lambda r: r == bytes(7)),
-    "stuck-net-contention": (StuckNet(pin="GPIO17", level=True), contention, lambda r: False),
-    "dropped-device": (DroppedDevice(device="rtc"), rtc, lambda r: False),
-    "nack-address": (NackAddress(device="rtc", count=1), rtc, lambda r: False),
-    "hold-sda-low": (HoldSdaLow(device="rtc"), rtc, lambda r: False),
-    "flip-bit": (FlipBit(device="rtc", byte_index=0, bit=7), rtc, lambda r: False),
-    "silent-spi-device": (SilentSpiDevice(device="flash"), jedec, lambda r: r == bytes(4)),
-    "stuck-miso-high": (StuckMiso(bus="spi0", level=True), jedec, lambda r: r == b"\xff" * 4),
+    "stuck-sda-low": (lambda: StuckNet(pin="I2C1_SDA", level=False), rtc, lambda r: r == bytes(7)),
+    "stuck-net-contention": (
+        lambda: StuckNet(pin="GPIO17", level=True),
+        contention,
+        lambda r: False,
+    ),
+    "dropped-device": (lambda: DroppedDevice(device="rtc"), rtc, lambda r: False),
+    "nack-address": (lambda: NackAddress(device="rtc", count=1), rtc, lambda r: False),
+    "hold-sda-low": (lambda: HoldSdaLow(device="rtc"), rtc, lambda r: False),
+    "flip-bit": (lambda: FlipBit(device="rtc", byte_index=0, bit=7), rtc, lambda r: False),
+    "silent-spi-device": (lambda: SilentSpiDevice(device="flash"), jedec, lambda r: r == bytes(4)),
+    "stuck-miso-high": (
+        lambda: StuckMiso(bus="spi0", level=True),
+        jedec,
+        lambda r: r == b"\xff" * 4,
+    ),
     "uart-noise": (
-        UartNoise(line="GPIO15", glitches_per_ms=20, seed=1, duration_ns=50 * MS),
+        lambda: UartNoise(line="GPIO15", glitches_per_ms=20, seed=1, duration_ns=50 * MS),
         loopback,
         lambda r: len(r) == 11 and r != b"hello world",
     ),
@@ -129,9 +139,9 @@ SCENARIOS: dict[str, tuple[Fault | None, Callable[[RpiBoard], Any], Callable[[An
 
 
 def run(board: RpiBoard, row: str) -> Outcome:
-    fault, call, ok = SCENARIOS[row]
-    if fault is not None:
-        board.simulation.inject(fault)
+    make_fault, call, ok = SCENARIOS[row]
+    if make_fault is not None:
+        board.simulation.inject(make_fault())
     outcome = Outcome()
     try:
         result = call(board)
@@ -219,3 +229,22 @@ def test_rows_run_in_threads_do_not_share_state() -> None:
         t.join()
     assert results["dropped-device"].raised == "I2cNackError"
     assert results["stuck-sda-low"].raised == "nothing"
+
+
+@pytest.mark.parametrize("row", ["dropped-device", "nack-address", "hold-sda-low", "flip-bit"])
+def test_errno_of_the_linux_interface(board: RpiBoard, row: str) -> None:
+    """The table's errno is what a program on the board gets from /dev/i2c-1 (smbus2)."""
+    import errno as errno_module
+
+    import smbus2
+
+    make_fault, _, _ = SCENARIOS[row]
+    assert make_fault is not None
+    board.simulation.inject(make_fault())
+    with (
+        board.simulation.userspace(),
+        smbus2.SMBus(1) as bus,
+        pytest.raises(OSError, match="Errno") as caught,
+    ):
+        bus.read_i2c_block_data(RTC, 0x03, 7)
+    assert errno_module.errorcode[caught.value.errno] == rows()[row]["errno"].strip("`")
