@@ -25,7 +25,15 @@ from .time_patches import set_clock, time_patches
 
 _active: Userspace | None = None
 
-INTERFACES: tuple[str, ...] = ("procfs", "i2c_dev", "polling", "tty_dev", "spi_dev")
+INTERFACES: tuple[str, ...] = (
+    "procfs",
+    "i2c_dev",
+    "polling",
+    "tty_dev",
+    "spi_dev",
+    "standin_rpi_gpio",
+    "gpiozero_pins",
+)
 """The modules of this package that each serve one Linux interface. Each has
 ``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
 (``add_standin``) and its enter/leave hooks (``on_enter``) for the board's profile."""

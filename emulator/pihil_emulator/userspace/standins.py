@@ -38,6 +38,9 @@ class Standin:
 
 STANDINS: dict[str, Standin] = {
     "spidev": Standin("pihil_emulator.userspace.standin_spidev", at_import=True),
+    "RPi": Standin("pihil_emulator.userspace.standin_rpi", at_import=True),
+    "RPi.GPIO": Standin("pihil_emulator.userspace.standin_rpi_gpio", at_import=True),
+    "RPi._GPIO": Standin("pihil_emulator.userspace.standin_rpi_gpio", at_import=True),
 }
 """Importable name -> its stand-in. Interfaces register theirs here (one line each)."""
 
