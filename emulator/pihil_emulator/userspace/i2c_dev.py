@@ -10,13 +10,13 @@ as copy_from_user/copy_to_user do.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import struct
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from .devfs import DevFile, oserror
+from .user_memory import copy_in, copy_out, read_user, write_user
 
 if TYPE_CHECKING:
     from .session import Userspace
@@ -98,18 +98,6 @@ def _pec_of(address: int, read: bool, data: bytes, crc: int = 0) -> int:
     return crc8_smbus(bytes([(address << 1) | int(read)]) + data, crc)
 
 
-def _read_user(address: int, length: int) -> bytes:
-    if address == 0:
-        raise oserror(errno.EFAULT)
-    return ctypes.string_at(address, length)
-
-
-def _write_user(address: int, data: bytes) -> None:
-    if address == 0:
-        raise oserror(errno.EFAULT)
-    ctypes.memmove(address, data, len(data))
-
-
 class I2cDevFile(DevFile):
     """One open ``/dev/i2c-N``: the client's address, ten-bit and PEC flags."""
 
@@ -169,29 +157,14 @@ class I2cDevFile(DevFile):
             return arg & 0xFFFFFFFFFFFFFFFF
         return int.from_bytes(bytes(arg[:POINTER]), "little")
 
-    @staticmethod
-    def _in(arg: int | memoryview, size: int) -> bytes:
-        """The structure the argument points at (a buffer, or an address as an int)."""
-        if isinstance(arg, int):
-            return _read_user(arg, size)
-        if len(arg) < size:
-            raise oserror(errno.EFAULT)
-        return bytes(arg[:size])
-
-    @staticmethod
-    def _out(arg: int | memoryview, data: bytes) -> None:
-        if isinstance(arg, int):
-            _write_user(arg, data)
-        elif len(arg) < len(data):
-            raise oserror(errno.EFAULT)
-        else:
-            arg[: len(data)] = data
+    _in = staticmethod(copy_in)
+    _out = staticmethod(copy_out)
 
     def _rdwr(self, raw: bytes) -> int:
         msgs_at, count = RDWR_DATA.unpack(raw)
         if count > I2C_RDWR_IOCTL_MAX_MSGS:
             raise oserror(errno.EINVAL)
-        table = _read_user(msgs_at, I2C_MSG.size * count) if count else b""
+        table = read_user(msgs_at, I2C_MSG.size * count) if count else b""
         messages: list[Message] = []
         reads: list[tuple[int, int]] = []
         for i in range(count):
@@ -206,13 +179,13 @@ class I2cDevFile(DevFile):
                 messages.append((address, True, length))
                 reads.append((buf, length))
             else:
-                messages.append((address, False, _read_user(buf, length) if length else b""))
+                messages.append((address, False, read_user(buf, length) if length else b""))
         if not messages:
             return 0
         results = self._transfer(messages)
         for (buf, length), data in zip(reads, results, strict=True):
             if length:
-                _write_user(buf, data[:length])
+                write_user(buf, data[:length])
         return int(count)
 
     def _smbus(self, raw: bytes) -> int:
@@ -227,10 +200,14 @@ class I2cDevFile(DevFile):
         needs_data = not (size == I2C_SMBUS_QUICK or (size == I2C_SMBUS_BYTE and not read))
         if needs_data and data_at == 0:
             raise oserror(errno.EINVAL)
-        block = _read_user(data_at, I2C_SMBUS_BLOCK_MAX + 2) if needs_data else b""
+        block = read_user(data_at, I2C_SMBUS_BLOCK_MAX + 2) if needs_data else b""
+        if size == I2C_SMBUS_I2C_BLOCK_BROKEN:  # i2c-dev: "Convert old I2C block commands"
+            size = I2C_SMBUS_I2C_BLOCK_DATA
+            if read:
+                block = bytes([I2C_SMBUS_BLOCK_MAX]) + block[1:]
         out = self.smbus_xfer(read, command, size, block)
         if out is not None and read:
-            _write_user(data_at, out)
+            write_user(data_at, out)
         return 0
 
     def smbus_xfer(self, read: bool, command: int, size: int, block: bytes) -> bytes | None:

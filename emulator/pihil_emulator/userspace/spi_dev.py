@@ -37,7 +37,6 @@ gaps between transfers; the device state lives as long as the userspace.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import struct
@@ -45,6 +44,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .devfs import DevFile, oserror
+from .user_memory import copy_in, copy_out, read_user, write_user
 
 if TYPE_CHECKING:
     from .session import Userspace
@@ -139,18 +139,6 @@ def spi_ioc_message(n: int) -> int:
     """``SPI_IOC_MESSAGE(n)``; its size is 0 when n transfers do not fit the size field."""
     size = n * SPI_IOC_TRANSFER.size
     return _ioc(_IOC_WRITE, 0, size if size < 1 << _IOC_SIZEBITS else 0)
-
-
-def _read_user(address: int, length: int) -> bytes:
-    if address == 0:
-        raise oserror(errno.EFAULT)
-    return ctypes.string_at(address, length)
-
-
-def _write_user(address: int, data: bytes) -> None:
-    if address == 0:
-        raise oserror(errno.EFAULT)
-    ctypes.memmove(address, data, len(data))
 
 
 def _align(n: int, to: int) -> int:
@@ -431,7 +419,7 @@ class SpidevFile(DevFile):
                 tx_total += _align(length, align)
                 if tx_total > BUFSIZ:
                     raise oserror(errno.EMSGSIZE)
-                tx = _read_user(tx_at, length)
+                tx = read_user(tx_at, length)
             transfers.append(
                 Transfer(
                     length,
@@ -449,32 +437,18 @@ class SpidevFile(DevFile):
         results = dev.controller.run(dev, transfers)
         for (rx_at, length), data in zip(reads, results, strict=True):
             if rx_at:
-                _write_user(rx_at, data.ljust(length, b"\0")[:length])
+                write_user(rx_at, data.ljust(length, b"\0")[:length])
         return total
 
     # -- user memory ------------------------------------------------------------------------------
-    @staticmethod
-    def _in(arg: int | memoryview, size: int) -> bytes:
-        if isinstance(arg, int):
-            return _read_user(arg, size)
-        if len(arg) < size:
-            raise oserror(errno.EFAULT)
-        return bytes(arg[:size])
+    _in = staticmethod(copy_in)
+    _out = staticmethod(copy_out)
 
     def _in_u8(self, arg: int | memoryview) -> int:
         return self._in(arg, 1)[0]
 
     def _in_u32(self, arg: int | memoryview) -> int:
         return int(struct.unpack("=I", self._in(arg, 4))[0])
-
-    @staticmethod
-    def _out(arg: int | memoryview, data: bytes) -> None:
-        if isinstance(arg, int):
-            _write_user(arg, data)
-        elif len(arg) < len(data):
-            raise oserror(errno.EFAULT)
-        else:
-            arg[: len(data)] = data
 
 
 def attach(userspace: Userspace) -> None:
