@@ -131,6 +131,7 @@ class RpiBoard:
             # module, as pytester's in-process runs do, makes a second class object)
             simulated = cast("SimulatedBackend", backend)
             simulated.simulation.lock = session.lock
+            simulated.simulation.closed = lambda: session.closed
 
     # -- reference properties ---------------------------------------------------------------
     @property
@@ -206,6 +207,8 @@ class RpiBoard:
         carry the ``sim_only`` marker.
         """
         with self._session.lock:
+            if self._session.closed:
+                self._session.refuse_closed()
             backend = self._session.backend
             if not backend.simulated:
                 raise SimulationNotAvailableError(

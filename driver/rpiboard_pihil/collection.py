@@ -30,6 +30,10 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
     """Read-only collection of one repeated capability's instances."""
 
     _kind = "instance"
+    _enums: tuple[type[enum.Enum], ...] = ()
+    """The enums that name this collection's instances (`GpioLine` for ``gpios``...); a
+    member of another enum is refused, though an IntEnum is an int (``gpios[UartId.UART0]``
+    is not GPIO0)."""
 
     def __init__(
         self,
@@ -52,6 +56,8 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
         """The physical name the specifier selects (raises `SelectorError` if none)."""
         if isinstance(specifier, bool):
             raise self._illegal(specifier)
+        if isinstance(specifier, enum.Enum) and not isinstance(specifier, self._enums):
+            raise self._foreign(specifier)
         if isinstance(specifier, int):  # int and IntEnum
             name = self._numbers.get(int(specifier))
             if name is not None:
@@ -103,6 +109,16 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
             + (f"; legal numbers: {numbers}" if numbers else "")
             + "; other names the board profile gives them are accepted too",
             legal=legal,
+        )
+
+    def _foreign(self, specifier: enum.Enum) -> SelectorError:
+        takes = " or ".join(e.__name__ for e in self._enums) or "no enum"
+        where = f" of {self._owner}" if self._owner else ""
+        return SelectorError(
+            f"{specifier!r} is a {type(specifier).__name__}, not a {self._kind}{where}; "
+            f"this collection takes {takes} members, names ({', '.join(self._items)}) "
+            "or numbers",
+            legal=tuple(self._items),
         )
 
     def __repr__(self) -> str:

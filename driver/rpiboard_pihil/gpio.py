@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .backends.base import EdgeEvent
 from .collection import RepeatedCapabilityCollection
-from .enums import Direction, Drive, Edge, Function, Pull
+from .enums import Direction, Drive, Edge, Function, GpioLine, HeaderPin, Pull
 from .errors import ConfigurationError
 from .validate import boolean, member, seconds_to_ns
 
@@ -172,6 +172,11 @@ class Gpio:
     @debounce_s.setter
     def debounce_s(self, seconds: float) -> None:
         ns = seconds_to_ns(seconds, f"{self._name}.debounce_s", MAX_DEBOUNCE_S)
+        if ns % 1000 or (ns == 0 and seconds != 0):
+            raise ConfigurationError(
+                f"{self._name}.debounce_s: the kernel's debounce period is in whole "
+                f"microseconds (0 turns it off); got {seconds!r} s"
+            )
         self._session.call(self._set_edges, None, ns)
 
     def _set_edges(self, edge: Edge | None, debounce_ns: int | None) -> None:
@@ -217,6 +222,7 @@ class GpioCollection(RepeatedCapabilityCollection[Gpio]):
     """``board.gpios``: the GPIO lines of the board, by ``GPIO<n>``, number, pin name or enum."""
 
     _kind = "GPIO line"
+    _enums = (GpioLine, HeaderPin)
 
     def __init__(
         self,

@@ -8,12 +8,13 @@ whose messages are joined by repeated starts (soc-facts §1.6), a NACK is
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from .backends.base import I2cMessage
 from .board_info import I2cBusInfo
 from .collection import RepeatedCapabilityCollection
+from .enums import I2cBusId
 from .errors import ConfigurationError, I2cNackError
 from .validate import ByteData, data_bytes, integer
 
@@ -83,15 +84,22 @@ class I2cBus:
         ("only one read message supported, has to be last", soc-facts §1.6);
         other orders raise `ConfigurationError`.
         """
+        if isinstance(messages, I2cMessage | str | bytes | bytearray) or not isinstance(
+            messages, Iterable
+        ):
+            raise ConfigurationError(
+                "transfer takes a non-empty sequence of I2cMessage (I2cMessage.write(address, "
+                f"data), I2cMessage.read_of(address, length)); got {type(messages).__name__}"
+            )
         msgs = tuple(messages)
         if not msgs or not all(isinstance(m, I2cMessage) for m in msgs):
-            raise ConfigurationError("transfer takes a non-empty sequence of I2cMessage")
-        for m in msgs:
-            self._address(m.address)
-            if m.read:
-                self._length(m.length)
-            else:
-                data_bytes(m.data, "transfer write data", MAX_MESSAGE)
+            odd = next((m for m in msgs if not isinstance(m, I2cMessage)), None)
+            raise ConfigurationError(
+                "transfer takes a non-empty sequence of I2cMessage; "
+                + ("got an empty one" if not msgs else f"got {type(odd).__name__} {odd!r:.60}")
+            )
+        for i, m in enumerate(msgs):
+            self._check_message(i, m)
         if any(m.read for m in msgs[:-1]):
             raise ConfigurationError(
                 "the BCM2835 I2C driver supports only one read message, and it has to be last"
@@ -112,6 +120,27 @@ class I2cBus:
             found.append(address)
         return found
 
+    def _check_message(self, index: int, m: I2cMessage) -> None:
+        """One message of a transfer: the fields `I2cMessage.write`/`read_of` would give."""
+        what = f"{self.name} transfer message {index}"
+        self._address(m.address)
+        if not isinstance(m.read, bool):
+            raise ConfigurationError(f"{what}: read takes True or False; got {m.read!r}")
+        if m.read:
+            self._length(m.length)
+            if not isinstance(m.data, bytes) or m.data:
+                raise ConfigurationError(
+                    f"{what} is a read and carries data {m.data!r:.40}; a read message has "
+                    "none (I2cMessage.read_of(address, length))"
+                )
+            return
+        data = data_bytes(m.data, f"{what} data", MAX_MESSAGE)
+        if isinstance(m.length, bool) or not isinstance(m.length, int) or m.length != len(data):
+            raise ConfigurationError(
+                f"{what} is a write of {len(data)} bytes whose length says {m.length!r}; "
+                "I2cMessage.write(address, data) sets it"
+            )
+
     def _address(self, address: int) -> int:
         return integer(address, f"{self.name} address", 0x00, 0x7F)
 
@@ -126,6 +155,7 @@ class I2cBusCollection(RepeatedCapabilityCollection[I2cBus]):
     """``board.i2c_buses``: by name (``i2c1``), bus number, `I2cBusId` or profile alias."""
 
     _kind = "I2C bus"
+    _enums = (I2cBusId,)
 
     def __init__(self, session: Session, buses: tuple[I2cBusInfo, ...], owner: str) -> None:
         super().__init__(

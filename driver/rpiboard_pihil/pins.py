@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from .board_info import PinInfo
 from .collection import RepeatedCapabilityCollection
-from .enums import PinKind
+from .enums import HeaderPin, PinKind
 from .errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -74,6 +74,7 @@ class PinCollection(RepeatedCapabilityCollection[Pin]):
     """``board.pins``: header pins by name (``J8-11``), main-header number or `HeaderPin`."""
 
     _kind = "header pin"
+    _enums = (HeaderPin,)
 
     def __init__(
         self, pins: tuple[PinInfo, ...], gpios: GpioCollection, primary: str, owner: str

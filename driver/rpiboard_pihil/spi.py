@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .board_info import SpiBusInfo
 from .collection import RepeatedCapabilityCollection, Specifier
+from .enums import ChipSelect, SpiBusId
 from .validate import ByteData, data_bytes, integer
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ class SpiDeviceCollection(RepeatedCapabilityCollection[SpiDevice]):
     """``spi_bus.devices``: chip selects by name (``ce0``), number or `ChipSelect`."""
 
     _kind = "chip select"
+    _enums = (ChipSelect,)
 
     def __init__(self, session: Session, bus: SpiBusInfo, owner: str) -> None:
         super().__init__(
@@ -122,6 +124,7 @@ class SpiBusCollection(RepeatedCapabilityCollection[SpiBus]):
     """``board.spi_buses``: by name (``spi0``), number or `SpiBusId`."""
 
     _kind = "SPI bus"
+    _enums = (SpiBusId,)
 
     def __init__(self, session: Session, buses: tuple[SpiBusInfo, ...], owner: str) -> None:
         super().__init__(

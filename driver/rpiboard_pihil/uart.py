@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .backends.base import UartFormat
 from .board_info import UartInfo
 from .collection import RepeatedCapabilityCollection
-from .enums import Parity
+from .enums import Parity, UartId
 from .errors import ConfigurationError, NotSupportedError
 from .validate import ByteData, data_bytes, integer, member, seconds_to_ns
 
@@ -164,6 +164,7 @@ class UartCollection(RepeatedCapabilityCollection[Uart]):
     """``board.uarts``: by name (``uart0``), number or `UartId`."""
 
     _kind = "UART"
+    _enums = (UartId,)
 
     def __init__(self, session: Session, uarts: tuple[UartInfo, ...], owner: str) -> None:
         super().__init__(

@@ -122,12 +122,27 @@ class IviUtility(ABC):
 
 
 class RpiBoardUtility(IviUtility):
-    """``board.ivi_utility``: identity, simulation state, device errors and reset of a session."""
+    """``board.ivi_utility``: identity, simulation state, device errors and reset of a session.
+
+    After ``close()`` the members that report on the instrument or the session (its
+    identity, status checking, simulation state, errors, reset) raise
+    `SessionClosedError`, as every other driver call does; the driver's own facts
+    (`driver_version`, `driver_vendor`, `driver_identifier`,
+    `supported_instrument_models`) need no session and keep answering.
+    """
 
     def __init__(self, session: Session, identity: Identity, supported: tuple[str, ...]) -> None:
         self._session = session
         self._identity = identity
         self._supported = supported
+
+    def _open(self) -> Session:
+        """The session, if it is still open (else `SessionClosedError`)."""
+        session = self._session
+        with session.lock:
+            if session.closed:
+                session.refuse_closed()
+        return session
 
     @property
     def driver_version(self) -> str:
@@ -147,11 +162,13 @@ class RpiBoardUtility(IviUtility):
     @property
     def instrument_manufacturer(self) -> str:
         """Manufacturer of the board (from its profile, checked against the kernel on hardware)."""
+        self._open()
         return self._identity.manufacturer
 
     @property
     def instrument_model(self) -> str:
         """Model of the board, one of `supported_instrument_models`."""
+        self._open()
         return self._identity.model
 
     @property
@@ -161,6 +178,7 @@ class RpiBoardUtility(IviUtility):
         The kernel names the SoM (``Raspberry Pi Compute Module 4 Rev 1.0``) and the
         board revision; `instrument_model` names the board the profile describes.
         """
+        self._open()
         return self._identity.reported
 
     @property
@@ -174,7 +192,7 @@ class RpiBoardUtility(IviUtility):
 
         False at construction unless the ``query_instrument_status`` option says otherwise.
         """
-        return self._session.query_instrument_status
+        return self._open().query_instrument_status
 
     @query_instrument_status_enabled.setter
     def query_instrument_status_enabled(self, enabled: bool) -> None:
@@ -183,7 +201,7 @@ class RpiBoardUtility(IviUtility):
                 f"query_instrument_status_enabled takes True or False, got {enabled!r}"
             )
         with self._session.lock:
-            self._session.query_instrument_status = enabled
+            self._open().query_instrument_status = enabled
 
     # the names the IVI-Python "Required Driver API Mapping Table" uses
     @property
@@ -198,7 +216,7 @@ class RpiBoardUtility(IviUtility):
     @property
     def simulation_enabled(self) -> bool:
         """True when the session runs on the emulator (fixed at construction)."""
-        return self._session.backend.simulated
+        return self._open().backend.simulated
 
     @property
     def simulate(self) -> bool:
@@ -207,14 +225,14 @@ class RpiBoardUtility(IviUtility):
 
     def error_query(self) -> ErrorQueryResult | None:
         """The oldest error the board reported, removed from the queue; None when there is none."""
-        self._session.collect()
-        with self._session.lock:
+        with self._session.lock:  # one step: no close() between the look and the answer
+            self._open().collect()
             return self._session.errors.popleft() if self._session.errors else None
 
     def error_query_all(self) -> list[ErrorQueryResult]:
         """All queued errors, oldest first; the queue is emptied."""
-        self._session.collect()
         with self._session.lock:
+            self._open().collect()
             out = list(self._session.errors)
             self._session.errors.clear()
             return out

@@ -44,11 +44,45 @@ def seconds_to_ns(value: object, what: str, high_s: float = 1e9) -> int:
     """A non-negative, finite duration in seconds, as integer nanoseconds."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ConfigurationError(
-            f"{what} takes a duration in seconds (0..{high_s:g}); got {value!r}"
+            f"{what} takes a duration in seconds (0..{high_s:g}); got {_clip(value)}"
         )
-    if not math.isfinite(value) or value < 0 or value > high_s:
-        raise ConfigurationError(f"{what} must be 0..{high_s:g} s; got {value}")
+    # compared before any conversion: an int too large for a float is still out of range
+    if (isinstance(value, float) and not math.isfinite(value)) or not 0 <= value <= high_s:
+        raise ConfigurationError(f"{what} must be 0..{high_s:g} s; got {_clip(value)}")
     return round(value * NS_PER_S)
+
+
+MAX_EPOCH_S = 253_402_300_800
+"""0001-01-01 + 10,000 years: 10000-01-01T00:00:00Z, where `datetime` ends."""
+
+
+def userspace_clock(epoch_s: object, pace: object) -> None:
+    """The clock settings of ``simulation.userspace()``: ``epoch_s`` None or a time
+    0..`MAX_EPOCH_S` (Linux refuses a negative CLOCK_REALTIME); ``pace`` None or a finite
+    number above 0."""
+    if epoch_s is not None and (
+        isinstance(epoch_s, bool)
+        or not isinstance(epoch_s, int | float)
+        or not 0 <= epoch_s < MAX_EPOCH_S  # NaN fails it too
+    ):
+        raise ConfigurationError(
+            f"epoch_s is what time.time() reads when the userspace begins: None or seconds "
+            f"since 1970, 0..{MAX_EPOCH_S}; got {_clip(epoch_s)}"
+        )
+    if pace is not None and (
+        isinstance(pace, bool)
+        or not isinstance(pace, int | float)
+        or not 0 < pace < math.inf  # NaN fails it too
+    ):
+        raise ConfigurationError(
+            "pace is simulated seconds per wall-clock second, a finite number > 0 (or None "
+            f"for no pacing); got {_clip(pace)}"
+        )
+
+
+def _clip(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def data_bytes(value: object, what: str, max_len: int) -> bytes:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from .errors import ConfigurationError
 from .world.net import Net
 
 KINDS = ("i2c", "spi", "uart", "gpio")
@@ -47,11 +48,13 @@ class Attachments:
 
     def add(self, attachment: Attachment) -> Attachment:
         if attachment.kind not in KINDS:
-            raise ValueError(
+            raise ConfigurationError(
                 f"unknown attachment kind {attachment.kind!r}; known: {', '.join(KINDS)}"
             )
         if not attachment.nets:
-            raise ValueError(f"{attachment!r} names no nets: a device must be wired to something")
+            raise ConfigurationError(
+                f"{attachment!r} names no nets: a device must be wired to something"
+            )
         self._items.append(attachment)
         return attachment
 
@@ -63,7 +66,7 @@ class Attachments:
         try:
             self._items.remove(attachment)
         except ValueError:
-            raise ValueError(f"{attachment!r} is not attached") from None
+            raise ConfigurationError(f"{attachment!r} is not attached") from None
 
     def detach(self, device: object) -> list[Attachment]:
         """Remove every attachment of ``device``; returns them (so they can be put back)."""

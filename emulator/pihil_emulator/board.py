@@ -9,6 +9,8 @@ after boot. Everything a test or the driver does to the board goes through here.
 
 from __future__ import annotations
 
+import math
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,17 @@ from .boards.profile import (
 )
 from .buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
 from .buses.i2c_slave import hub_for, i2c_slaves
-from .errors import ConfigurationError, EmulatorError, PinError, ProfileError
+from .buses.i2c_target import I2cTarget
+from .buses.spi_target import SpiTarget
+from .buses.uart_target import UartTarget
+from .errors import (
+    ConfigurationError,
+    ElectricalFault,
+    EmulatorError,
+    PinError,
+    ProfileError,
+    RegisterError,
+)
 from .faults import Fault
 from .soc.gpio import GpioBlock
 from .soc.registers import RegisterBlock
@@ -33,7 +45,7 @@ from .soc.soc import Soc
 from .soc.variants import SocVariant
 from .vcd import VcdRecorder
 from .world.clock import World
-from .world.net import Circuit, Drive, Net, Wire
+from .world.net import Circuit, Drive, Net, NetKind, Wire
 
 RAILS: Mapping[str, float] = {"3V3": 3.3, "5V": 5.0, "GND": 0.0}
 """The supply nets every board has."""
@@ -96,6 +108,8 @@ class Board:
         self.pins: PinMap = profile.pin_map(lambda: self.world.now_ns)
         self.wires: list[Wire] = []
         self.faults: list[Fault] = []
+        self._injected: weakref.WeakSet[Fault] = weakref.WeakSet()
+        """Every fault injected so far (clear_fault refuses others)."""
         self._bound: set[int] = set()
         for pull in profile.pulls:
             net = self.circuit[pull.net]
@@ -178,7 +192,9 @@ class Board:
         """The net of a pin name (``J8-11``, ``GPIO17``, ``3V3``...) or of a net name."""
         if isinstance(name, Net):
             return name
-        if isinstance(name, str) and name in self.circuit:
+        if not isinstance(name, str):
+            raise PinError(f"a pin or net is given by its name (J8-11, GPIO17, 3V3), got {name!r}")
+        if name in self.circuit:
             return self.circuit[name]
         info = self.pins.resolve(name)
         if info.net is None:
@@ -200,19 +216,45 @@ class Board:
         return self.circuit.connect(na, nb, label)
 
     def disconnect(self, wire: Wire) -> None:
+        if not isinstance(wire, Wire):
+            raise ConfigurationError(
+                f"disconnect() takes the wire connect() returned, got {wire!r}"
+            )
         self.circuit.disconnect(wire)
         if wire in self.wires:
             self.wires.remove(wire)
 
     def apply_voltage(self, pin: str, volts: float) -> None:
-        """An external source on a pin (a bench supply); above 3.3 V on a GPIO: ElectricalFault."""
-        self.net(pin).drive("external source", Drive.source(volts))
+        """An external source on a pin (a bench supply); above 3.3 V on a GPIO, or below
+        0 V (GND) on one: ElectricalFault."""
+        net = self.net(pin)
+        if isinstance(volts, bool) or not isinstance(volts, int | float):
+            raise ConfigurationError(f"apply_voltage takes a number of volts, got {volts!r}")
+        if not math.isfinite(volts):
+            raise ConfigurationError(f"apply_voltage takes a finite voltage, got {volts}")
+        if volts < 0 and any(n.kind is NetKind.GPIO for n in net.node.nets):
+            raise ElectricalFault(
+                f"{volts:g} V on a GPIO: below GND, the pins take 0..3.3 V",
+                net.name,
+                [f"external source: source {volts:g} V"],
+                self.now_ns,
+            )
+        net.drive(EXTERNAL_SOURCE, Drive.source(volts))
 
     def remove_voltage(self, pin: str) -> None:
-        self.net(pin).release("external source")
+        net = self.net(pin)
+        if EXTERNAL_SOURCE not in net.drivers:
+            raise ConfigurationError(
+                f"{pin!r} ({net.name}) has no external voltage to remove; apply_voltage puts one on"
+            )
+        net.release(EXTERNAL_SOURCE)
 
     def record_vcd(self, path: str | Path, nets: Iterable[str | Net]) -> VcdRecorder:
         """Record the levels of ``nets`` (pin or net names) until the recorder is closed."""
+        if isinstance(nets, str | bytes | Mapping) or not isinstance(nets, Iterable):
+            raise ConfigurationError(
+                f"record_vcd takes a list of pin or net names (['GPIO17', 'J8-13']), got {nets!r}"
+            )
         return VcdRecorder(self.world, path, [self.net(n) for n in nets])
 
     # -- registers -------------------------------------------------------------------------
@@ -220,10 +262,25 @@ class Board:
         return self.soc.block(name)
 
     def read_register(self, block: str, reg: str | int) -> int:
-        return self.soc.block(block).read(reg)
+        return self._register_block(block, reg).read(reg)
 
     def write_register(self, block: str, reg: str | int, value: int) -> None:
-        self.soc.block(block).write(reg, value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0xFFFF_FFFF:
+            raise RegisterError(
+                f"{block}.{reg}: a 32-bit register takes an integer 0..0xffffffff, got {value!r}"
+            )
+        self._register_block(block, reg).write(reg, value)
+
+    def _register_block(self, block: object, reg: object) -> RegisterBlock:
+        if not isinstance(block, str):
+            raise RegisterError(
+                f"a block is given by its datasheet name (gpio, bsc1, spi0...), got {block!r}"
+            )
+        if isinstance(reg, bool) or not isinstance(reg, str | int):
+            raise RegisterError(
+                f"a register is given by its datasheet name (GPFSEL1) or offset, got {reg!r}"
+            )
+        return self.soc.block(block)
 
     # -- devices ---------------------------------------------------------------------------
     def _build_devices(self) -> None:
@@ -287,6 +344,15 @@ class Board:
         ``kind`` (``i2c``, ``spi``, ``uart``, ``gpio``). The device is bound to the board's
         world once (``device.bind(world)`` when it has one).
         """
+        if kind is not None and not isinstance(kind, str):
+            raise ConfigurationError(
+                f"attach() takes kind= as one of i2c, spi, uart, gpio; got {kind!r}"
+            )
+        if not isinstance(bus, str):
+            raise ConfigurationError(
+                f"attach() takes the bus by name ({', '.join(self.profile.buses) or 'none'}, "
+                f"or a name of your own with kind= and the pins), got {bus!r}"
+            )
         spec = self.profile.buses.get(bus)
         nets: dict[str, Net] = {}
         if spec is not None:
@@ -311,6 +377,8 @@ class Board:
                 nets[role] = self.gpio.net(spec.gpios[pin])
             else:
                 nets[role] = self.net(pin)
+        if device is None or isinstance(device, bool | int | float | str | bytes):
+            raise ConfigurationError(f"attach() takes a device model object, got {device!r}")
         if kind == "i2c" and not {"sda", "scl"} <= nets.keys():
             raise ConfigurationError(
                 f"an I2C device needs its sda and scl pins (sda='GPIO23', scl='GPIO24'); "
@@ -326,6 +394,11 @@ class Board:
     def detach(self, device: object) -> list[Attachment]:
         """Take a device off every bus it is on; an I2C target also lets go of its pins."""
         removed = self.attachments.detach(device)
+        if not removed:
+            raise ConfigurationError(
+                f"{_device_name(device)} is not attached to this board (never attached, or "
+                "detached already); nothing to detach"
+            )
         if any(a.kind == "i2c" for a in removed):
             hub_for(self.world).forget(device)
         return removed
@@ -353,6 +426,7 @@ class Board:
         if not isinstance(fault, Fault):
             raise TypeError(f"inject() takes a pihil_emulator.faults.Fault, got {fault!r}")
         self.faults.append(fault)
+        self._injected.add(fault)
         if fault.at_ns <= self.now_ns:
             self._start(fault)
         else:
@@ -379,9 +453,48 @@ class Board:
             self._at(self.now_ns + fault.duration_ns, lambda: self.clear_fault(fault))
 
     def clear_fault(self, fault: Fault) -> None:
-        """End a fault now (it will not start if it has not yet)."""
+        """End a fault now (it will not start if it has not yet); one that ended already
+        (its duration ran out, or it was cleared) is left as it is."""
+        if not isinstance(fault, Fault):
+            raise ConfigurationError(
+                f"clear_fault() takes a fault inject() was given, got {fault!r}"
+            )
+        if fault not in self._injected:
+            raise ConfigurationError(
+                f"{fault.describe()} was never injected into this board; inject() it first"
+            )
         if fault in self.faults:
             self.faults.remove(fault)
         if fault.active:
             fault.active = False
             fault.clear(self)
+
+
+EXTERNAL_SOURCE = "external source"
+"""The owner of the drive `Board.apply_voltage` puts on a net."""
+
+_MODEL_BASES: Mapping[str, tuple[type, str]] = {
+    "i2c": (I2cTarget, "an I2C device model (an I2cTarget: lm75b, pcf8523...)"),
+    "spi": (SpiTarget, "an SPI device model (an SpiTarget: w25q, mcp3008...)"),
+    "uart": (UartTarget, "a UART device model (a UartTarget: nmea-gps, console...)"),
+}
+
+
+def _device_name(device: object) -> str:
+    name = getattr(device, "name", None)
+    return f"device {name!r}" if isinstance(name, str) else repr(device)
+
+
+def require_model(board: Board, device: object, bus: object, kind: object = None) -> None:
+    """Refuse a device that a bus of its kind could not talk to (every later transfer on
+    the bus would fail): an I2C bus takes an `I2cTarget`, SPI an `SpiTarget`, UART a
+    `UartTarget`. `Board.attach` itself takes any object (the attachment mechanics);
+    the driver's ``simulation.attach`` asks this first."""
+    spec = board.profile.buses.get(bus) if isinstance(bus, str) else None
+    wanted = kind if isinstance(kind, str) else (spec.kind if spec is not None else None)
+    expected = _MODEL_BASES.get(wanted or "")
+    if expected is not None and not isinstance(device, expected[0]):
+        raise ConfigurationError(
+            f"attach() on an {wanted} bus takes {expected[1]}, got {device!r}; "
+            "pihil_emulator.devices.registry.create_device builds one"
+        )

@@ -17,14 +17,20 @@ address, stretch, noise) on this base; the generic ones live here:
 from __future__ import annotations
 
 import abc
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .attachments import Attachment
+from .errors import ConfigurationError
 from .world.net import VDD_IO, Drive
 
 if TYPE_CHECKING:
     from .board import Board
+
+
+MAX_NS = (1 << 63) - 1
+"""The latest simulated time a fault can name: an int64 of ns (292 years), as ktime_t."""
 
 
 @dataclass(eq=False)
@@ -36,15 +42,23 @@ class Fault(abc.ABC):
     active: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.at_ns, bool) or not isinstance(self.at_ns, int) or self.at_ns < 0:
-            raise ValueError(f"at_ns must be a non-negative integer (ns), got {self.at_ns!r}")
+        if (
+            isinstance(self.at_ns, bool)
+            or not isinstance(self.at_ns, int)
+            or not 0 <= self.at_ns <= MAX_NS
+        ):
+            raise ConfigurationError(
+                f"at_ns must be a non-negative integer (ns) up to {MAX_NS} (an int64, as the "
+                f"kernel's ktime_t), got {self.at_ns!r}"
+            )
         if self.duration_ns is not None and (
             isinstance(self.duration_ns, bool)
             or not isinstance(self.duration_ns, int)
-            or self.duration_ns <= 0
+            or not 0 < self.duration_ns <= MAX_NS
         ):
-            raise ValueError(
-                f"duration_ns must be a positive integer (ns) or None, got {self.duration_ns!r}"
+            raise ConfigurationError(
+                f"duration_ns must be a positive integer (ns) up to {MAX_NS}, or None, got "
+                f"{self.duration_ns!r}"
             )
 
     @abc.abstractmethod
@@ -71,15 +85,32 @@ class BrownOut(Fault):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not isinstance(self.rail, str) or not self.rail.strip():
+            raise ConfigurationError(
+                f"a brown-out's rail is a supply: '3V3' or '5V' (or a pin of one, J8-01); "
+                f"got {self.rail!r}"
+            )
+        if isinstance(self.volts, bool) or not isinstance(self.volts, int | float):
+            raise ConfigurationError(
+                f"a brown-out voltage is a number of volts, got {self.volts!r}"
+            )
+        if not math.isfinite(self.volts):
+            raise ConfigurationError(f"a brown-out voltage must be finite, got {self.volts} V")
         if self.volts < 0:
-            raise ValueError(f"a brown-out voltage cannot be negative, got {self.volts} V")
+            raise ConfigurationError(f"a brown-out voltage cannot be negative, got {self.volts} V")
+        if not isinstance(self.reset_soc, bool):
+            raise ConfigurationError(f"reset_soc takes True or False, got {self.reset_soc!r}")
 
     def apply(self, board: Board) -> None:
         net = board.rail(self.rail)
         owner = f"rail {net.name}"
         nominal = net.drivers[owner].volts
+        if nominal <= 0:
+            raise ConfigurationError(
+                f"a brown-out is of a supply rail (3V3, 5V); {self.rail!r} is {net.name}"
+            )
         if self.volts >= nominal:
-            raise ValueError(
+            raise ConfigurationError(
                 f"a brown-out of {net.name} must be below its {nominal:g} V, got {self.volts:g} V"
             )
         self._nominal = nominal
@@ -103,6 +134,17 @@ class StuckNet(Fault):
     pin: str = ""
     level: bool = False
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.pin, str) or not self.pin.strip():
+            raise ConfigurationError(
+                f"a stuck net is given by a pin name (J8-11, GPIO17), got {self.pin!r}"
+            )
+        if not isinstance(self.level, bool):
+            raise ConfigurationError(
+                f"a stuck net's level is True (high) or False (low), got {self.level!r}"
+            )
+
     def _owner(self) -> str:
         return f"fault: stuck {'high' if self.level else 'low'}"
 
@@ -125,11 +167,19 @@ class DroppedDevice(Fault):
     _removed: list[Attachment] = field(default_factory=list, init=False, repr=False)
     _had_present: bool = field(default=False, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.device is None or isinstance(self.device, bool | int | float | bytes):
+            raise ConfigurationError(
+                f"a dropped device is its profile name (rtc) or the model object, "
+                f"got {self.device!r}"
+            )
+
     def apply(self, board: Board) -> None:
         dev = board.device(self.device) if isinstance(self.device, str) else self.device
         self._removed = board.attachments.detach(dev)
         if not self._removed:
-            raise ValueError(f"{self.describe()}: the device is not attached to anything")
+            raise ConfigurationError(f"{self.describe()}: the device is not attached to anything")
         self._had_present = hasattr(dev, "present")
         if self._had_present:
             setattr(dev, "present", False)  # noqa: B010 - any model with a `present` flag

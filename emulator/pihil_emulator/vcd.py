@@ -20,12 +20,14 @@ decoder sees neither.
 from __future__ import annotations
 
 import bisect
+import os
 from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
+from .errors import ConfigurationError
 from .world.clock import World
 from .world.edges import Edge
 from .world.net import Net
@@ -46,6 +48,29 @@ def _identifier(index: int) -> str:
 def _vcd_name(name: str) -> str:
     """VCD references cannot hold white space."""
     return "".join("_" if ch.isspace() else ch for ch in name)
+
+
+def _checked_path(path: object) -> Path:
+    """Where a VCD can be written: a file path (str or path-like) whose folder is, or can be
+    made, a folder; refused at once rather than when the first flush finds out."""
+    if isinstance(path, bytes) or not isinstance(path, str | os.PathLike):
+        raise ConfigurationError(f"a VCD is written to a file path (a str); got {path!r}")
+    text = os.fspath(path)
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigurationError(f"a VCD is written to a file path; got {path!r}")
+    if "\x00" in text:
+        raise ConfigurationError(f"a VCD file path cannot hold a NUL character: {text!r}")
+    out = Path(text)
+    if out.is_dir():
+        raise ConfigurationError(f"{text!r} is a folder; give the VCD a file name in it")
+    folder = out.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigurationError(
+            f"cannot write a VCD at {text!r}: {str(folder)!r} is a file, not a folder"
+        )
+    return out
 
 
 FLUSH_CHANGES = 1 << 16
@@ -71,13 +96,17 @@ class VcdRecorder:
         flush_changes: int = FLUSH_CHANGES,
     ) -> None:
         self.world = world
-        self.path = Path(path)
+        self.path = _checked_path(path)
         nets = list(nets)
         if not nets:
-            raise ValueError("a VCD recording needs at least one net")
+            raise ConfigurationError("a VCD recording needs at least one net")
         names = [n.name for n in nets]
         if len(set(names)) != len(names):
-            raise ValueError(f"a net is named twice in the VCD recording: {names}")
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ConfigurationError(
+                f"a net is named twice in the VCD recording: {names} ({', '.join(twice)} "
+                "more than once, maybe by two names of one pin); name each net once"
+            )
         self._scope = scope
         self._start_ns = world.now_ns
         self._initial = {n.name: n.level for n in nets}

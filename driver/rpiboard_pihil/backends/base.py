@@ -20,6 +20,10 @@ from typing import TYPE_CHECKING, Protocol
 from ..board_info import BoardInfo
 from ..enums import Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
 from ..errors import ConfigurationError
+from ..validate import data_bytes, integer
+
+I2C_MAX_MESSAGE = 65535
+"""The kernel's i2c_msg.len and the BSC's DLEN are 16 bits (soc-facts §2)."""
 
 if TYPE_CHECKING:
     from ..utility import ErrorQueryResult
@@ -51,11 +55,17 @@ class I2cMessage:
 
     @staticmethod
     def write(address: int, data: bytes) -> I2cMessage:
-        return I2cMessage(address, False, bytes(data), len(data))
+        """A write of ``data`` (bytes, or a list of ints 0..255) to the 7-bit ``address``."""
+        a = integer(address, "I2cMessage.write(address)", 0x00, 0x7F)
+        out = data_bytes(data, "I2cMessage.write(data)", I2C_MAX_MESSAGE)
+        return I2cMessage(a, False, out, len(out))
 
     @staticmethod
     def read_of(address: int, length: int) -> I2cMessage:
-        return I2cMessage(address, True, b"", length)
+        """A read of ``length`` bytes (1..65535) from the 7-bit ``address``."""
+        a = integer(address, "I2cMessage.read_of(address)", 0x00, 0x7F)
+        n = integer(length, "I2cMessage.read_of(length)", 1, I2C_MAX_MESSAGE)
+        return I2cMessage(a, True, b"", n)
 
 
 @dataclass(frozen=True)

@@ -843,12 +843,17 @@ class Simulation:
         self._backend = backend
         self._board = backend.emulator
         self.lock: Any = None  # set by the session
+        self.closed: Callable[[], bool] = lambda: False  # set by the session
 
     def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         lock = self.lock
         if lock is None:
             return self._run(fn, *args, **kwargs)
         with lock:
+            if self.closed():
+                from ..session import Session
+
+                Session.refuse_closed()
             return self._run(fn, *args, **kwargs)
 
     @staticmethod
@@ -864,7 +869,7 @@ class Simulation:
 
         Exceptions raised by direct use of it are the emulator's own.
         """
-        return self._board
+        return self._call(lambda: self._board)
 
     @property
     def now_ns(self) -> int:
@@ -898,7 +903,13 @@ class Simulation:
 
     def attach(self, device: Any, bus: str, **roles: str) -> Any:
         """Add a device model to a bus (``bus="i2c1"``)."""
-        return self._call(self._board.attach, device, bus=bus, **roles)
+        from pihil_emulator.board import require_model
+
+        def attach() -> Any:
+            require_model(self._board, device, bus, roles.get("kind"))
+            return self._board.attach(device, bus=bus, **roles)
+
+        return self._call(attach)
 
     def read_register(self, block: str, register: str) -> int:
         """A register by block and datasheet name (``("gpio", "GPFSEL1")``)."""
@@ -938,13 +949,21 @@ class Simulation:
         """
         from pihil_emulator.userspace import Userspace
 
+        from ..validate import userspace_clock
+
         if self.lock is None:
             raise ConfigurationError("simulation.userspace() needs the RpiBoard session's lock")
+        userspace_clock(epoch_s, pace)
+        with self.lock:
+            if self.closed():
+                from ..session import Session
+
+                Session.refuse_closed()
         return Userspace(self._backend, self.lock, epoch_s=epoch_s, pace=pace)
 
     @contextmanager
     def _recording(self, path: str, nets: Sequence[str] | None) -> Iterator[Any]:
-        names = [f"GPIO{n}" for n in self._backend.info.gpios] if nets is None else list(nets)
+        names = [f"GPIO{n}" for n in self._backend.info.gpios] if nets is None else nets
         recorder = self._call(self._board.record_vcd, path, names)
         self._call(recorder.__enter__)
         try:

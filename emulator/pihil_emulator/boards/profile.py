@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -97,6 +97,10 @@ I2C_GPIO: Final = "i2c-gpio"
 I2C_GPIO_DELAY_US: Final = 2
 """``i2c_gpio_delay_us`` when the overlay is given none (its README: default "2")."""
 _HEADER_NAME: Final = re.compile(r"^[A-Z]+\d+$")
+MAX_OHMS: Final = 1e12
+"""The largest pull resistance a profile may give (1 TΩ: beyond any board resistor)."""
+MAX_HEADER_PINS: Final = 200
+"""Pins a header may have: the 40-pin J8, and room for a CM4's 2×100-pin connectors."""
 
 TOP_KEYS: Final = (
     "extends", "name", "model", "manufacturer", "description", "soc", "soc_overrides",
@@ -294,8 +298,22 @@ class _DuplicateKey(Exception):
         super().__init__(f"{key!r} on line {line} (first on line {first_line})")
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping (merge keys excepted)."""
+class _BadKey(Exception):
+    """A mapping key YAML allows and a profile cannot have (a list or a mapping as a key)."""
+
+    def __init__(self, key: object, line: int) -> None:
+        self.key = key
+        self.line = line
+        super().__init__(f"{type(key).__name__} key on line {line}")
+
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser when PyYAML has it (ten times faster); the constructor is Python's."""
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[valid-type,misc]
+    """SafeLoader that refuses a key given twice in one mapping (merge keys excepted), and
+    complex keys (``[a, b]: 1``, ``{a: 1}: 1``), which no profile key can be."""
 
 
 def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
@@ -305,6 +323,8 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[
             continue
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
+        if not isinstance(key, Hashable):
+            raise _BadKey(key, line)
         if key in seen:
             raise _DuplicateKey(key, line, seen[key])
         seen[key] = line
@@ -343,16 +363,42 @@ def _locate(name_or_path: str | Path) -> Path:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError(
+            str(path), "(file)", f"UTF-8 text; byte {exc.start} is not ({exc.reason})"
+        ) from None
+    except OSError as exc:
+        raise ProfileError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)
     except _DuplicateKey as dup:
         raise ProfileError(
             str(path), str(dup.key), f"each key once; line {dup.line} repeats line {dup.first_line}"
         ) from None
+    except _BadKey as bad:
+        raise ProfileError(
+            str(path),
+            f"(line {bad.line})",
+            f"a key that is a name or a number; got a {type(bad.key).__name__} as a key "
+            f"({_clip(bad.key)})",
+        ) from None
     except yaml.YAMLError as exc:
         raise ProfileError(str(path), "(yaml)", f"valid YAML ({exc})") from None
+    except RecursionError:
+        raise ProfileError(
+            str(path), "(yaml)", "YAML nested no deeper than a profile needs (it nests too deep)"
+        ) from None
+    except ValueError as exc:  # int() of a number of more than 4300 digits
+        raise ProfileError(str(path), "(yaml)", f"values a profile can hold ({exc})") from None
     if not isinstance(data, dict):
         raise ProfileError(str(path), "(top level)", "a mapping of profile keys")
     return data
+
+
+def _clip(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _merge(base: Any, child: Any) -> Any:
@@ -494,7 +540,13 @@ def _parse_headers(ck: _Checker, raw: Any, variant: SocVariant) -> dict[str, Hea
         for number in sorted(pins_raw, key=lambda k: (not isinstance(k, int), str(k))):
             ppath = f"{path}.pins.{number}"
             if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-                raise ck.fail(ppath, "a physical pin number (an integer from 1)")
+                raise ck.fail(ppath, f"a physical pin number (an integer from 1), got {number!r}")
+            if number > MAX_HEADER_PINS:
+                raise ck.fail(
+                    ppath,
+                    f"a physical pin number up to {MAX_HEADER_PINS} (the largest connector a "
+                    f"board profile describes), got {number}",
+                )
             pins[number] = _parse_pin_entry(ck, name, number, pins_raw[number], ppath, variant)
         missing = sorted(set(range(1, max(pins) + 1)) - set(pins))
         if missing:
@@ -673,7 +725,7 @@ def _parse_device(
     bus_name = body.get("bus")
     address = chip_select = gpio = None
     if kind in BUS_KINDS:
-        if bus_name not in buses:
+        if not isinstance(bus_name, str) or bus_name not in buses:
             have = [b for b, spec in buses.items() if spec.kind == kind]
             raise ck.fail(
                 f"{path}.bus",
@@ -748,8 +800,15 @@ def _parse_pulls(ck: _Checker, raw: Any, pins: PinMap, prefix: str, source: str)
         if pull not in ("up", "down"):
             raise ck.fail(f"{path}.pull", f"up or down, got {pull!r}")
         ohms = entry.get("ohms")
-        if isinstance(ohms, bool) or not isinstance(ohms, int | float) or ohms <= 0:
-            raise ck.fail(f"{path}.ohms", f"a positive resistance in ohms, got {ohms!r}")
+        if (
+            isinstance(ohms, bool)
+            or not isinstance(ohms, int | float)
+            or not 0 < ohms <= MAX_OHMS  # NaN and infinity fail it too
+        ):
+            raise ck.fail(
+                f"{path}.ohms",
+                f"a positive, finite resistance in ohms (up to {MAX_OHMS:g}), got {_clip(ohms)}",
+            )
         out.append(
             PullSpec(
                 info.name,

@@ -38,13 +38,48 @@ class SocVariant:
 
     def with_overrides(self, **changes: object) -> SocVariant:
         """A copy with some parameters changed (e.g. ``core_clock_hz=400_000_000`` for a Pi 3)."""
-        known = {f.name for f in dataclasses.fields(self)}
+        known = {f.name for f in dataclasses.fields(self)} - {"name"}
         unknown = sorted(set(changes) - known)
         if unknown:
             raise ValueError(
-                f"unknown SoC parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown SoC parameter(s) {', '.join(map(str, unknown))}; known: "
+                f"{', '.join(sorted(known))} (the name comes from the soc: key)"
             )
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+        checked = {key: _checked(key, value) for key, value in changes.items()}
+        return dataclasses.replace(self, **checked)  # type: ignore[arg-type]
+
+
+_INT_RANGES: dict[str, tuple[int, int, str]] = {
+    "gpio_count": (1, 64, "GPIO lines (two 32-line banks at most)"),
+    "core_clock_hz": (1_000_000, 2_000_000_000, "Hz"),
+    "pl011_clock_hz": (1_000_000, 2_000_000_000, "Hz (init_uart_clock)"),
+    "peripheral_base": (0, (1 << 36) - 1, "(an ARM physical address)"),
+}
+
+
+def _checked(key: str, value: object) -> object:
+    """An override's value, if it is one the parameter can take (ValueError otherwise)."""
+    if key in _INT_RANGES:
+        lo, hi, unit = _INT_RANGES[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise ValueError(
+                f"SoC parameter {key} takes an integer {lo}..{hi} {unit}; got {value!r}"
+            )
+        return value
+    if key == "pull_control":
+        if value not in ("gppud", "pup_pdn"):
+            raise ValueError(f"SoC parameter pull_control takes gppud or pup_pdn; got {value!r}")
+        return value
+    if key in ("i2c_stretch_bug", "i2c_clkt_functional"):
+        if not isinstance(value, bool):
+            raise ValueError(f"SoC parameter {key} takes true or false; got {value!r}")
+        return value
+    # i2c_controllers, pl011_uarts: block names
+    if not isinstance(value, list | tuple) or not all(
+        isinstance(v, str) and v.strip() for v in value
+    ):
+        raise ValueError(f"SoC parameter {key} takes a list of block names; got {value!r}")
+    return tuple(value)
 
 
 BCM2835 = SocVariant(

@@ -17,7 +17,7 @@ import enum
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from ..errors import ElectricalFault
+from ..errors import ConfigurationError, ElectricalFault
 from .clock import World
 
 VDD_IO = 3.3
@@ -427,7 +427,10 @@ class Circuit:
         try:
             self._wires.remove(wire)
         except ValueError:
-            raise ValueError(f"wire {wire.label} is not connected") from None
+            raise ConfigurationError(
+                f"wire {wire.label} is not connected (it was disconnected already, or is "
+                "another board's)"
+            ) from None
         affected = list(wire.a.node.nets)
         before = {n: n.level for n in affected}
         self._rebuild(affected)
