@@ -276,10 +276,7 @@ class SpiBus:
             else []
         )
         if n and (record or recorders):
-            miso_before = miso_node.level if miso_node is not None else False
-            result.edges = self._edges(
-                tx, rx, t0_ns, clock, cpol, cpha, pins, mosi_before, miso_before
-            )
+            result.edges = self._edges(tx, rx, t0_ns, clock, cpol, cpha, pins, mosi_before)
             for rec in recorders:
                 rec.add_edges(result.edges)
         return result
@@ -488,9 +485,15 @@ class SpiBus:
         cpha: int,
         pins: SpiPins,
         mosi_before: bool,
-        miso_before: bool,
     ) -> list[Edge]:
-        """SCLK/MOSI/MISO edges of a run; MISO changes where the master launches its bits."""
+        """SCLK/MOSI/MISO edges of a run; MISO changes where the master launches its bits.
+
+        MISO's first bit is always given, whatever the net's level: the engine never drives the
+        MISO net, so between the bytes of a register-level transfer (one run each) the line
+        holds what the slave drove last, not the net's undriven level, and a byte whose first
+        bit equals the undriven level would otherwise leave the previous bit on the recording
+        (issue 12 item 4). A recorder drops a change to the level it already has.
+        """
         out: list[Edge] = []
         half = clock.half_cycles
         byte_cycles = clock.byte_cycles
@@ -500,7 +503,7 @@ class SpiBus:
         miso_name = pins.miso.name if pins.miso is not None else None
         active = not cpol
         mosi_level = int(mosi_before)
-        miso_level = int(miso_before)
+        miso_level = -1  # unknown: the first bit cell always sets it
         for k, (b, r) in enumerate(zip(tx, rx, strict=True)):
             base = k * byte_cycles
             for i in range(8):

@@ -12,8 +12,18 @@ RSRECR, FR, IBRD/FBRD fractional divider (baud = UARTCLK / (16 · (IBRD +
 FBRD/64))), LCRH (5-8 bits, parity none/even/odd/stick, 1 or 2 stop bits,
 FIFO enable, break), CR (UARTEN, TXE, RXE, LBE loopback, RTS, RTSEN,
 CTSEN), 32-deep FIFOs (1-deep with FEN clear), overrun when the RX FIFO is
-full, RTS/CTS flow control, IFLS trigger levels, IMSC/RIS/MIS/ICR with
-level-style RX/TX/RT conditions and latched error/CTS interrupts.
+full, RTS/CTS flow control, IFLS trigger levels, IMSC/RIS/MIS/ICR.
+
+Interrupts are events, not levels (PL011 TRM DDI 0183 "Interrupts"; amba-pl011.c):
+RXRIS is set when a character takes the RX FIFO up to its IFLS level ("RXIS is asserted
+only when the RX FIFO transitions from below to above the trigger threshold",
+pl011_enable_interrupts), cleared by ICR.RXIC even while above it, or by reads below it.
+TXRIS is set when the TX FIFO drains down through its level (FEN clear: when the character
+leaves the holding register), cleared by ICR.TXIC or writes above the level, and not set
+after enable before a write ("based on a transition through a level, rather than on the
+level itself"; Linux primes it in pl011_start_tx_pio since commit 734745caeb9f). RTRIS:
+32 bit periods after the last character with the FIFO not empty; cleared by ICR.RTIC or
+the FIFO emptying; set again only after new data [I]. Error and CTS interrupts latch.
 LCRH, IBRD and FBRD form one register updated by the LCRH write (Linux
 writes LCRH last: "REG_LCRH ... MUST BE WRITTEN AFTER REG_FBRD & REG_IBRD"),
 and a new setting applies once the character in progress is complete.
@@ -30,7 +40,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from ..buses.uart_line import LineSettings, parity_name
+from ..buses.uart_line import EPS_NS, LineSettings, parity_name
 from ..buses.uart_rx import BE, FE, OE, PE, Chunk
 from ..errors import ConfigurationError
 from ..world.net import Net
@@ -151,6 +161,9 @@ class Pl011Block(UartPort):
         self._line: LineSettings | None = None
         self._overrun_pending = False
         self._latched_int = 0
+        self._tx_armed = False  # the TX FIFO was above its level since TXRIS was last set
+        self._rt_armed = False  # a character arrived since RTRIS was last set
+        self._rt_since_ns = 0.0  # when the last character arrived (the timeout counts from it)
         self._cts = False
         super().__init__(
             soc,
@@ -171,6 +184,7 @@ class Pl011Block(UartPort):
     def _reset_state(self) -> None:
         self._overrun_pending = False
         self._latched_int = 0
+        self._tx_armed = self._rt_armed = False
         self.tx.set_break(False)
         self._line = None
         self._apply_control()
@@ -288,17 +302,27 @@ class Pl011Block(UartPort):
         return FIFO_DEPTH * TRIGGER_EIGHTHS.get(sel, 4) // 8
 
     def _tx_trigger(self) -> int:
+        if not self.get_field("LCRH", "FEN"):
+            return 0  # "no data present in the transmitter's single location"
         sel = self.get_field("IFLS", "TXIFLSEL")
         return FIFO_DEPTH * TRIGGER_EIGHTHS.get(sel, 4) // 8
 
     # -- receive path -----------------------------------------------------------------------
     def _fill_rx_fifo(self, chunks: list[Chunk]) -> None:
-        """Each character with its FE/PE/BE flags; OE goes with the first one after a loss."""
+        """Each character with its FE/PE/BE flags; OE goes with the first one after a loss.
+
+        Character by character, at its own arrival time: a receive timeout that ran out
+        before it, then the character, then RXRIS if it took the FIFO to the trigger level.
+        """
         depth = self.fifo_depth
+        trigger = self._rx_trigger()
         fifo = self._rx_fifo
         for chunk in chunks:
             flags = chunk.flags
             for i, value in enumerate(chunk.data):
+                at = chunk.time_of(i)
+                self._check_timeout(at)
+                self._rt_since_ns, self._rt_armed = at, True
                 f = flags[i] if flags is not None else 0
                 if len(fifo) >= depth:
                     # "OE: data is received and the receive FIFO is already full"
@@ -310,6 +334,8 @@ class Pl011Block(UartPort):
                     f |= OE
                     self._overrun_pending = False
                 fifo.append(value | f << 8)
+                if len(fifo) == trigger:  # "the receive FIFO reaches the trigger level"
+                    self._latched_int |= INT_RX
                 for bit, irq in _ERROR_INT.items():
                     if f & bit:
                         self._latched_int |= irq
@@ -318,6 +344,11 @@ class Pl011Block(UartPort):
         if not self._rx_fifo:
             return 0
         entry = self._rx_fifo.popleft()
+        if len(self._rx_fifo) < self._rx_trigger():
+            self._latched_int &= ~INT_RX  # "reading data ... until it becomes less than"
+        if not self._rx_fifo:
+            self._latched_int &= ~INT_RT  # "when the FIFO becomes empty"
+            self._rt_armed = False
         # RSR mirrors the error bits of the character just read (OE stays until cleared)
         rsr = self.peek("RSRECR") & 0x8 | (entry >> 8) & 0x7
         self.poke("RSRECR", rsr)
@@ -326,6 +357,10 @@ class Pl011Block(UartPort):
 
     def _write_DR(self, value: int) -> None:  # noqa: N802 - datasheet name
         self._push_tx(value)
+        # FEN clear: the character fills the holding register (TXRIS once it leaves it)
+        if not self.get_field("LCRH", "FEN") or self.tx.queued() > self._tx_trigger():
+            self._latched_int &= ~INT_TX  # "writing data ... until it becomes greater"
+            self._tx_armed = True
 
     def _write_RSRECR(self, _value: int) -> None:  # noqa: N802 - datasheet name
         self.poke("RSRECR", 0)  # "a write to UARTECR clears the framing, parity, break, overrun"
@@ -366,20 +401,24 @@ class Pl011Block(UartPort):
         self._update_rts()
 
     # -- interrupts ---------------------------------------------------------------------------
+    def _sync(self) -> None:
+        """Received characters in (with their RX/RT events), then the events time made."""
+        super()._sync()
+        self._check_timeout(self.world.now_ns)
+        if self._tx_armed and self.tx.queued() <= self._tx_trigger():
+            self._latched_int |= INT_TX  # the TX FIFO passed down through its level
+            self._tx_armed = False
+
+    def _check_timeout(self, now_ns: float) -> None:
+        """RTRIS once 32 bit periods passed since the last character, the FIFO not empty."""
+        if not (self._rt_armed and self._rx_fifo and self._line is not None):
+            return
+        if now_ns - self._rt_since_ns >= RT_BITS * self._line.bit_ns - EPS_NS:
+            self._latched_int |= INT_RT
+            self._rt_armed = False
+
     def _raw_interrupts(self) -> int:
-        ris = self._latched_int
-        if len(self._rx_fifo) >= self._rx_trigger():
-            ris |= INT_RX
-        if self.get_field("LCRH", "FEN"):
-            if self.tx.queued() <= self._tx_trigger():
-                ris |= INT_TX
-        elif self.tx.queued() == 0:
-            ris |= INT_TX
-        if self._rx_fifo and self._line is not None:
-            idle = self.world.now_ns - self._last_rx_ns
-            if idle >= RT_BITS * self._line.bit_ns:
-                ris |= INT_RT
-        return ris
+        return self._latched_int
 
     def _read_RIS(self) -> int:  # noqa: N802 - datasheet name
         return self._raw_interrupts()
