@@ -37,6 +37,7 @@ class Standin:
 
 
 STANDINS: dict[str, Standin] = {
+    "smbus": Standin("pihil_emulator.userspace.standin_smbus", at_import=True),
     "spidev": Standin("pihil_emulator.userspace.standin_spidev", at_import=True),
     "RPi": Standin("pihil_emulator.userspace.standin_rpi", at_import=True),
     "RPi.GPIO": Standin("pihil_emulator.userspace.standin_rpi_gpio", at_import=True),
