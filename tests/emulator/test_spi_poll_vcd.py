@@ -19,8 +19,6 @@ wrong MISO bits while the driver read the right ones.
 from __future__ import annotations
 
 import random
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,11 +33,10 @@ from pihil_emulator.vcd import VcdRecorder
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.net import Circuit
 
-SIGROK = shutil.which("sigrok-cli")
-needs_sigrok = pytest.mark.skipif(
-    SIGROK is None, reason="sigrok-cli is not installed (.ci/run installs it from Debian)"
-)
-CE0, MISO, MOSI, SCLK = 8, 9, 10, 11
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .sigrok_spi import CE0, MISO, MOSI, SCLK, needs_sigrok, sigrok_spi
+except ImportError:  # pragma: no cover
+    from sigrok_spi import CE0, MISO, MOSI, SCLK, needs_sigrok, sigrok_spi  # type: ignore[no-redef]
 
 # spi-bcm2835.c
 BCM2835_SPI_CS_RXD = 0x00020000
@@ -182,32 +179,10 @@ def board(seed: int) -> tuple[Soc, Spi0Block, RandomSlave]:
     return soc, spi, slave
 
 
-def sigrok_rows(path: Path, mode: int, row: str) -> list[bytes]:
-    """The bytes of each ``row`` annotation (``mosi-transfer``/``miso-transfer``: one per /CS
-    assertion) sigrok-cli's spi decoder finds."""
-    assert SIGROK is not None
-    decoder = (
-        f"spi:clk=GPIO{SCLK}:mosi=GPIO{MOSI}:miso=GPIO{MISO}:cs=GPIO{CE0}"
-        f":cpol={mode >> 1}:cpha={mode & 1}"
-    )
-    out = subprocess.run(
-        [SIGROK, "-I", "vcd", "-i", str(path), "-P", decoder, "-A", f"spi={row}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
-    return [
-        bytes(int(h, 16) for h in line.split(":", 1)[1].split())
-        for line in out.splitlines()
-        if ":" in line
-    ]
-
-
 def sigrok_transfers(path: Path, mode: int) -> list[tuple[bytes, bytes]]:
     """(MOSI, MISO) of every transfer sigrok's spi decoder finds."""
-    mosi = sigrok_rows(path, mode, "mosi-transfer")
-    miso = sigrok_rows(path, mode, "miso-transfer")
+    mosi = sigrok_spi(path, mode, "mosi-transfer")
+    miso = sigrok_spi(path, mode, "miso-transfer")
     assert len(mosi) == len(miso), (mosi, miso)
     return list(zip(mosi, miso, strict=True))
 

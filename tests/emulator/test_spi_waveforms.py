@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,11 +15,10 @@ from pihil_emulator.vcd import VcdRecorder
 from pihil_emulator.world.clock import World
 from pihil_emulator.world.net import Circuit
 
-SIGROK = shutil.which("sigrok-cli")
-needs_sigrok = pytest.mark.skipif(
-    SIGROK is None, reason="sigrok-cli is not installed (.ci/run installs it from Debian)"
-)
-CE0, MISO, MOSI, SCLK = 8, 9, 10, 11
+try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
+    from .sigrok_spi import CE0, MISO, MOSI, SCLK, needs_sigrok, sigrok_spi
+except ImportError:  # pragma: no cover
+    from sigrok_spi import CE0, MISO, MOSI, SCLK, needs_sigrok, sigrok_spi  # type: ignore[no-redef]
 IMAGE = bytes((i * 37 + 11) & 0xFF for i in range(4096))
 
 
@@ -52,19 +49,7 @@ def record(soc: Soc, path: Path, action: object) -> None:
 
 
 def sigrok_decode(path: Path, mode: int, row: str) -> bytes:
-    assert SIGROK is not None
-    decoder = (
-        f"spi:clk=GPIO{SCLK}:mosi=GPIO{MOSI}:miso=GPIO{MISO}:cs=GPIO{CE0}"
-        f":cpol={mode >> 1}:cpha={mode & 1}"
-    )
-    out = subprocess.run(
-        [SIGROK, "-I", "vcd", "-i", str(path), "-P", decoder, "-A", f"spi={row}"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
-    return bytes(int(line.split(":")[1], 16) for line in out.splitlines() if line.strip())
+    return b"".join(sigrok_spi(path, mode, row))
 
 
 @needs_sigrok
