@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
 
+from hypothesis import HealthCheck, settings
+
 CASE_TIMEOUT_S = 20.0
 """A case running longer than this is a hang (normal cases take milliseconds)."""
 FULL = os.environ.get("PIHIL_FUZZ", "").strip().lower() == "full"
@@ -45,6 +47,18 @@ SAMPLES = 6 if SHOW else 0
 def budget(full: int) -> int:
     """How many cases a fuzzer tries: ``full`` under ``PIHIL_FUZZ=full``, else a tenth."""
     return full if FULL else max(20, full // 10)
+
+
+def fuzz_settings(full: int) -> settings:
+    """The settings of every fuzzer: `budget` cases, the same ones each run (derandomised,
+    no example database), no deadline, no health check (the inputs are meant to be bad)."""
+    return settings(
+        max_examples=budget(full),
+        derandomize=True,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+    )
 
 
 class CaseTimeout(BaseException):

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_pihil.bench import (
@@ -26,7 +26,7 @@ from pytest_pihil.bench import (
     open_bench,
 )
 
-from .harness import budget, check, referee
+from .harness import check, fuzz_settings, referee
 from .yaml_mutations import INF, NAN, WHOLE_FILE_TROUBLE, WILD, Leaf, Mutant, Schema, dump, mutants
 
 AREA = "bench"
@@ -204,13 +204,7 @@ def test_every_malformed_bench_file_is_refused_clearly(bench_dir: Path) -> None:
     shutil.copyfile(SIM_FILE, bench_dir / SIM_FILE.name)
     made = iter(range(10**9))
 
-    @settings(
-        max_examples=budget(600),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(600)
     @given(st.data())
     def case(data: st.DataObject) -> None:
         bench_file = bench_dir / "bench.yaml"

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pihil_emulator.boards import profile_names
 from pytest_pihil import cli
 
 from . import bad_values as bad
-from .harness import budget, check, referee, says_something
+from .harness import check, fuzz_settings, referee, says_something
 
 AREA = "cli"
 REACHED = 99
@@ -161,13 +161,7 @@ def test_every_bad_use_of_the_cli_is_refused_before_pytest_runs(
 ) -> None:
     uses = _uses(places)
 
-    @settings(
-        max_examples=budget(700),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(700)
     @given(uses)
     def case(use: Use) -> None:
         entry = (

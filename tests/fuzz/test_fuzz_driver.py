@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from rpiboard_pihil import (
@@ -36,7 +36,7 @@ from rpiboard_pihil.spi import MAX_SPEED_HZ, MAX_TRANSFER
 from rpiboard_pihil.uart import MAX_BAUD, MAX_IO
 
 from . import bad_values as bad
-from .harness import budget, check, referee
+from .harness import check, fuzz_settings, referee
 
 AREA = "driver"
 FREE_GPIO = 23  # on the MirkoPC header, wired to nothing
@@ -287,13 +287,7 @@ def test_every_public_driver_entry_refuses_bad_arguments_clearly(fuzz_board: Rpi
     board = fuzz_board
     entries = _entries(board)
 
-    @settings(
-        max_examples=budget(3000),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(3000)
     @given(st.data())
     def case(data: st.DataObject) -> None:
         entry = data.draw(st.sampled_from(entries), label="entry")
@@ -331,13 +325,7 @@ def test_option_strings_never_end_in_a_traceback() -> None:
         with RpiBoard("local", options=options) as b:
             return b.board_name
 
-    @settings(
-        max_examples=budget(600),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(600)
     @given(_option_strings())
     def case(options: str) -> None:
         referee("options", "RpiBoard(options=<str>)", options, lambda: open_with(options),

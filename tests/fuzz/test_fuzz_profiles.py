@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pihil_emulator.board import Board
@@ -22,7 +22,7 @@ from pihil_emulator.errors import EmulatorError
 from rpiboard_pihil import PihilError
 from rpiboard_pihil.backends.simulated import describe_board
 
-from .harness import budget, check, referee
+from .harness import check, fuzz_settings, referee
 from .yaml_mutations import INF, NAN, WILD, Leaf, Mutant, Schema, mutants
 
 AREA = "profiles"
@@ -235,13 +235,7 @@ def profile_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_malformed_profile_is_refused_clearly(profile_dir: Path) -> None:
     bases = _bases()
 
-    @settings(
-        max_examples=budget(3000),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(3000)
     @given(st.data())
     def case(data: st.DataObject) -> None:
         stem = data.draw(st.sampled_from(sorted(bases)), label="profile")

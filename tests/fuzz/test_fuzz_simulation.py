@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pihil_emulator.devices import registry
@@ -25,7 +25,7 @@ from pihil_emulator.faults import BrownOut, DroppedDevice, StuckNet
 from rpiboard_pihil import PihilError, RpiBoard
 
 from . import bad_values as bad
-from .harness import budget, check, referee
+from .harness import check, fuzz_settings, referee
 
 AREA = "simulation"
 FREE_PIN = "J8-16"  # GPIO23, wired to nothing
@@ -254,13 +254,7 @@ def test_every_simulation_member_refuses_bad_arguments_clearly(
 ) -> None:
     entries = _entries(boards.board, fuzz_tmp)
 
-    @settings(
-        max_examples=budget(1200),
-        derandomize=True,
-        database=None,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @fuzz_settings(1200)
     @given(st.data())
     def case(data: st.DataObject) -> None:
         entry = data.draw(st.sampled_from(entries), label="entry")
