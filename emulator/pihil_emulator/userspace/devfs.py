@@ -8,6 +8,8 @@ unique in the process; every other descriptor and path goes to the real calls.
 Inside a userspace the board's device paths (``/dev/i2c-*``, ``/dev/spidev*``, the
 UART ttys, ``/dev/gpiochip*``) are the board's: one the profile lacks is ENOENT, never a
 device of the machine running the tests.
+
+Directory listings and ``stat``/``access`` of paths are `devfs_paths`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import io
 import os
 import re
 import select
-import stat
 from collections.abc import Callable
 from typing import Any
 
@@ -33,14 +34,14 @@ ORIGINAL_IOCTL = fcntl.ioctl
 ORIGINAL_FCNTL = fcntl.fcntl
 ORIGINAL_SELECT = select.select
 ORIGINAL_BUILTIN_OPEN = builtins.open
-ORIGINAL_STAT = os.stat
-ORIGINAL_LSTAT = os.lstat
-ORIGINAL_ACCESS = os.access
 
 BOARD_PATHS = re.compile(
     r"^/dev/(i2c-\d+|spidev\d+\.\d+|ttyAMA\d+|ttyS\d+|serial\d+|gpiochip\d+|gpiomem)$"
 )
 """Device paths that, inside a userspace, are the board's (emulated, or absent)."""
+
+DEVICE_TREES = ("/proc/device-tree", "/sys/firmware/devicetree/base")
+"""Directories that, once the userspace serves a file in them, are wholly the board's."""
 
 
 def oserror(code: int, path: str | None = None) -> OSError:
@@ -111,7 +112,52 @@ class DevFs:
         self.paths[path] = lambda flags: StaticFile(flags, content)
 
     def owns(self, path: str) -> bool:
-        return path in self.paths or bool(BOARD_PATHS.match(path))
+        return path in self.paths or bool(BOARD_PATHS.match(path)) or self.in_tree(path)
+
+    def in_tree(self, path: str) -> bool:
+        """Inside (or the root of) a device tree the board serves (`DEVICE_TREES`)."""
+        return any(
+            (path == root or path.startswith(root + "/")) and self.is_dir(root)
+            for root in DEVICE_TREES
+        )
+
+    def is_dir(self, path: str) -> bool:
+        """A directory holding emulated files (``/dev``, ``/proc/device-tree/system``)."""
+        prefix = path.rstrip("/") + "/"
+        return any(p.startswith(prefix) for p in self.paths)
+
+    def children(self, directory: str) -> dict[str, bool]:
+        """The emulated entries directly in ``directory``: name -> is a directory."""
+        prefix = directory.rstrip("/") + "/"
+        out: dict[str, bool] = {}
+        for path in self.paths:
+            if path.startswith(prefix):
+                head, sep, _ = path[len(prefix) :].partition("/")
+                out[head] = out.get(head, False) or bool(sep)
+        return out
+
+    def listing(self, directory: str) -> tuple[dict[str, bool], bool]:
+        """For ``listdir`` of the absolute ``directory``: its emulated entries and whether the
+        real entries are shown too (those the board owns are filtered out by the caller).
+        Raises ENOENT/ENOTDIR for what is not a directory here."""
+        if directory in self.paths:
+            raise oserror(errno.ENOTDIR, directory)
+        if self.hides(directory):
+            raise oserror(errno.ENOENT, directory)
+        virtual = self.children(directory)
+        if self.in_tree(directory):
+            if not virtual:
+                raise oserror(errno.ENOENT, directory)
+            return virtual, False
+        return virtual, True
+
+    def hides(self, path: str) -> bool:
+        """A real entry that, inside the userspace, is not there (the board lacks it)."""
+        return self.owns(path) and path not in self.paths and not self.is_dir(path)
+
+    def affects(self, directory: str) -> bool:
+        """Listing ``directory`` differs from the real one."""
+        return directory == "/dev" or self.owns(directory) or self.is_dir(directory)
 
     def open(self, path: str, flags: int) -> int:
         opener = self.paths.get(path)
@@ -139,8 +185,19 @@ class DevFs:
             ORIGINAL_CLOSE(fd)
 
     def close_all(self) -> None:
+        """Leaving: every emulated file is closed, but its descriptor number stays open (on
+        ``/dev/null``) until its holder closes it. An object left open in the block
+        (Adafruit_PureIO's or smbus2's ``SMBus``, a ``DevFileIO``) closes it later, from its
+        ``__del__`` as often as not: that must close its own number, never a descriptor the
+        process has opened since under the same number."""
+        errors: list[BaseException] = []
         for fd in list(self.files):
-            self.close(fd)
+            try:
+                self.files.pop(fd).close()
+            except Exception as exc:  # every file is closed even when one fails
+                errors.append(exc)
+        if errors:
+            raise errors[0]
 
 
 _fs: DevFs | None = None
@@ -340,35 +397,19 @@ def builtin_open(file: Any, mode: str = "r", buffering: int = -1, *args: Any, **
     return io.TextIOWrapper(buffered, encoding=encoding)
 
 
-def _stat_of(path: str) -> os.stat_result:
-    if _fs is None or path not in _fs.paths:
-        raise oserror(errno.ENOENT, path)
-    kind = stat.S_IFCHR if path.startswith("/dev/") else stat.S_IFREG
-    return os.stat_result((kind | 0o660, 0, 0, 1, 0, 0, 0, 0, 0, 0))
+def current() -> DevFs | None:
+    """The device files of the userspace entered now (None outside one)."""
+    return _fs
 
 
-def os_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    own = _path_of(path)
-    if own is None:
-        return ORIGINAL_STAT(path, *args, **kwargs)
-    return _stat_of(own)
-
-
-def os_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    own = _path_of(path)
-    if own is None:
-        return ORIGINAL_LSTAT(path, *args, **kwargs)
-    return _stat_of(own)
-
-
-def os_access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
-    own = _path_of(path)
-    if own is None:
-        return ORIGINAL_ACCESS(path, mode, *args, **kwargs)
-    return _fs is not None and own in _fs.paths
+def path_of(path: Any) -> str | None:
+    """The absolute path if it is one the entered userspace owns (see `DevFs.owns`)."""
+    return _path_of(path)
 
 
 def devfs_patches() -> Patches:
+    """The descriptor-level calls (open, read, write, ioctl, fcntl, select); the path-level
+    ones (stat, access, listing) are `devfs_paths.path_patches`."""
     patches = Patches()
     patches.add_many(
         os,
@@ -377,9 +418,6 @@ def devfs_patches() -> Patches:
             ("close", os_close),
             ("read", os_read),
             ("write", os_write),
-            ("stat", os_stat),
-            ("lstat", os_lstat),
-            ("access", os_access),
         ],
     )
     patches.add_many(fcntl, [("ioctl", fcntl_ioctl), ("fcntl", fcntl_fcntl)])

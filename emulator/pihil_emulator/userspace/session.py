@@ -19,6 +19,7 @@ from typing import Any
 
 from .clock import SimClock
 from .devfs import DevFile, DevFs, devfs_patches, set_devfs
+from .devfs_paths import path_patches
 from .i2c_dev import Message
 from .patches import Patches
 from .time_patches import set_clock, time_patches
@@ -33,6 +34,7 @@ INTERFACES: tuple[str, ...] = (
     "spi_dev",
     "standin_rpi_gpio",
     "gpiozero_pins",
+    "gpio_cdev",
 )
 """The modules of this package that each serve one Linux interface. Each has
 ``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
@@ -83,6 +85,9 @@ class Userspace:
         self._patches: list[Patches] = []
         self._hooks: list[tuple[Callable[[Userspace], None], Callable[[Userspace], None]]] = []
         self.standins: dict[str, str] = {}
+        self.parts: dict[str, Any] = {}
+        """Per-userspace state of the interfaces, by module name (kept here, not in module
+        globals, so it goes with the userspace)."""
         self.entered = False
         self._build_devfs()
 
@@ -161,7 +166,7 @@ class Userspace:
             set_clock(self.clock)
             set_devfs(self.devfs, self.wait_files)
             self.clock.enter()
-            for patches in (time_patches(), devfs_patches()):
+            for patches in (time_patches(), devfs_patches(), path_patches()):
                 patches.apply()
                 self._patches.append(patches)
             from . import standins

@@ -42,6 +42,7 @@ STANDINS: dict[str, Standin] = {
     "RPi": Standin("pihil_emulator.userspace.standin_rpi", at_import=True),
     "RPi.GPIO": Standin("pihil_emulator.userspace.standin_rpi_gpio", at_import=True),
     "RPi._GPIO": Standin("pihil_emulator.userspace.standin_rpi_gpio", at_import=True),
+    "gpiod._ext": Standin("pihil_emulator.userspace.standin_gpiod_ext", at_import=False),
 }
 """Importable name -> its stand-in. Interfaces register theirs here (one line each)."""
 
