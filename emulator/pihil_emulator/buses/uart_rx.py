@@ -18,10 +18,17 @@ Two flavours (soc-facts §4.2):
 
 Cost: a burst whose every sample provably lands in the right bit (same
 format, compatible baud, no noise) is accepted whole, as one `Run` of
-characters with arithmetic completion times, when it is published. Anything
-else (mismatched baud or format, noise, a pin driven by hand) is decoded
-character by character at the characters' completion times. A line held low
-on a mini UART is one open-ended run of zeros.
+characters with arithmetic completion times, when it is published. A burst
+whose samples do not align (mismatched baud or format: garbage) is decoded in
+one pass when it is published, memoised per transmitted character
+(uart_rx_memo, uart_rx_garbage), into a `GarbageRun` whose completion times are
+recomputed on demand exactly as the per-character decoder computes them; what
+it decoded ahead is forgotten and decoded again when the line changes (noise,
+a truncated burst, new settings). The rest (noise on the line, a pin driven by
+hand, a sample within a nanosecond of a bit boundary) is decoded character by
+character at the characters' completion times; ``segment_decoding = False``
+keeps garbage there too (the reference the tests compare with). A line held
+low on a mini UART is one open-ended run of zeros.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from typing import Literal
 from ..world.clock import World
 from ..world.net import Net
 from .uart_line import EPS_NS, Alarm, Burst, Glitch, LineSettings, LineTimeline, UartLines
+from .uart_rx_garbage import GarbageRun, decode_burst
+from .uart_rx_memo import Context, context
 
 FE = 0x1
 """Framing error: the stop bit was low (PL011 DR bit 8 when shifted by 8)."""
@@ -74,8 +83,12 @@ class Chunk:
     flags: bytes | None
     first_ns: float
     pitch_ns: float
+    timer: Callable[[int], float] | None = None
+    """Character ``i``'s completion when they are not evenly spaced (garbage decoded ahead)."""
 
     def time_of(self, i: int) -> float:
+        if self.timer is not None:
+            return self.timer(i)
         return self.first_ns + i * self.pitch_ns
 
     def chars(self) -> list[RxChar]:
@@ -148,6 +161,22 @@ class Run:
         if self.flags is not None:
             self.flags = self.flags[:keep]
 
+    def chunk(self, a: int, b: int) -> Chunk:
+        """Characters ``a`` to ``b - 1`` as a `Chunk`."""
+        data = bytes(b - a) if self.data is None else self.data[a:b]
+        flags = None if self.flags is None else self.flags[a:b]
+        return Chunk(data, flags, self.completion(a), self.pitch_ns)
+
+
+def _chunk(run: Run | GarbageRun, a: int, b: int) -> Chunk:
+    """Characters ``a`` to ``b - 1`` of ``run`` as a `Chunk`."""
+    if isinstance(run, Run):
+        return run.chunk(a, b)
+    data = b"" if run.data is None else run.data[a:b]
+    flags = None if run.flags is None else run.flags[a:b]
+    completion = run.completion
+    return Chunk(data, flags, completion(a), 0.0, lambda i: completion(a + i))
+
 
 _MASKS: dict[int, bytes] = {
     bits: bytes(b & ((1 << bits) - 1) for b in range(256)) for bits in (5, 6, 7)
@@ -157,11 +186,16 @@ _MASKS: dict[int, bytes] = {
 class UartReceiver:
     """Decodes what arrives on its input net(s) into characters with error flags.
 
+    ``segment_decoding`` False keeps garbage on the character-by-character decoder
+    (the reference the whole-burst one is tested against).
+
     ``inputs`` gives the nets routed to this receiver now (for a SoC block,
     the GPIO lines whose function is its RX signal); ``watch`` are the nets
     whose DC level changes it must notice (every line that can be routed to
     it). With nothing routed, the input reads ``unrouted_level``.
     """
+
+    segment_decoding: bool = True
 
     def __init__(
         self,
@@ -186,11 +220,12 @@ class UartReceiver:
         self._timeline = LineTimeline(initial=self._input_level())
         self._ready = float(world.now_ns)
         self._await_high = False
-        self._runs: deque[Run] = deque()
+        self._runs: deque[Run | GarbageRun] = deque()
         self._enabled = enabled
         self._alarm = Alarm(world, self._on_wake)
         self._subscribers: list[Callable[[], None]] = []
         self._fast_cache: dict[tuple[LineSettings, LineSettings], bool] = {}
+        self._contexts: dict[tuple[object, ...], Context] = {}  # uart_rx_memo decoders
         self._advances = 0
         self._after: Burst | None = None  # the burst just accepted whole (see _next_burst_start)
         self.hub = hub
@@ -275,6 +310,14 @@ class UartReceiver:
 
     def add_burst(self, burst: Burst) -> None:
         self._timeline.add_burst(burst)
+        last = self._runs[-1] if self._runs else None
+        if (
+            isinstance(last, GarbageRun)
+            and last.count
+            and last.completion(last.count - 1) + EPS_NS >= burst.start_ns
+        ):
+            # decoded ahead over where this burst now shows (another sender on the node)
+            self._invalidate(burst.start_ns, by_start=False)
         self._advance()
 
     def burst_truncated(self, burst: Burst, cut_ns: float) -> None:
@@ -315,10 +358,7 @@ class UartReceiver:
             run = self._runs[0]
             n = run.count_until(t)
             if n > run.taken:
-                a, b = run.taken, n
-                data = bytes(b - a) if run.data is None else run.data[a:b]
-                flags = None if run.flags is None else run.flags[a:b]
-                out.append(Chunk(data, flags, run.completion(a), run.pitch_ns))
+                out.append(_chunk(run, run.taken, n))
                 run.taken = n
             if run.count is not None and run.taken >= run.count:
                 self._runs.popleft()
@@ -362,8 +402,13 @@ class UartReceiver:
     def _invalidate(self, t: float, *, by_start: bool) -> None:
         """Forget decoded characters from ``t`` on (by start time, or by completion time)."""
         self._after = None
+        now = float(self.world.now_ns)
         while self._runs:
             run = self._runs[-1]
+            if isinstance(run, GarbageRun):
+                if self._invalidate_garbage(run, t, by_start, now):
+                    continue
+                break
             first_bad = self._first_index_from(run, t, by_start)
             if first_bad is None:
                 break
@@ -378,6 +423,28 @@ class UartReceiver:
                 self._ready = run.completion(keep - 1)
                 self._await_high = False
             break
+
+    def _invalidate_garbage(self, run: GarbageRun, t: float, by_start: bool, now: float) -> bool:
+        """`_invalidate` for characters decoded ahead: besides those from ``t``, every one the
+        per-character decoder would not have decoded yet is forgotten (decoded again with
+        what is known now). True when the whole run went."""
+        cands = [
+            i
+            for i in (run.first_index_from(t, by_start), run.first_completing_after(now + EPS_NS))
+            if i is not None
+        ]
+        if not cands:
+            return False
+        keep = max(min(cands), run.taken)
+        if keep == 0:
+            self._runs.pop()
+            self._ready = run.ready_before
+            self._await_high = run.await_before
+            return True
+        if run.count is not None and keep < run.count:
+            self._ready, self._await_high = run.reference_state(keep, now)
+            run.cut(keep)
+        return False
 
     @staticmethod
     def _first_index_from(run: Run, t: float, by_start: bool) -> int | None:
@@ -434,6 +501,9 @@ class UartReceiver:
                     self._append_burst(burst, s, first)
                     added = True
                     continue
+                if self._decode_ahead(burst, s, ts):
+                    added = True
+                    continue
             bit = s.bit_ns
             m = s.sampled_bits
             d = self.delay_bits
@@ -474,6 +544,36 @@ class UartReceiver:
             self._prune()
         if added:
             self._notify()
+
+    def _decode_ahead(self, burst: Burst, s: LineSettings, ts: float) -> bool:
+        """Garbage (samples not aligned with the sender): decode the burst in one pass."""
+        tl = self._timeline
+        if not self.segment_decoding or tl.glitches or self._settings[-1][0] > ts + EPS_NS:
+            return False
+        key = (burst.settings, s)
+        ok = self._fast_cache.get(key)
+        if ok is None:
+            ok = _samples_align(burst.settings, s, self.delay_bits)
+            self._fast_cache[key] = ok
+        if ok:
+            return False  # the whole-burst fast path decides (from the next start edge on)
+        j = bisect.bisect_right(tl.burst_starts, burst.start_ns)
+        if j < len(tl.bursts) and tl.bursts[j].start_ns < burst.end_ns:
+            return False  # another burst overlaps this one
+        ctx = context(self._contexts, burst.settings, burst.pitch_ns, s, self.kind, self.delay_bits)
+        run = decode_burst(ctx, burst, ts, ready_before=self._ready, await_before=self._await_high)
+        if run is None:
+            return False
+        self._runs.append(run)
+        tail = run.tail_ready()
+        if tail is not None:  # idle high to the burst's end: `_next_burst_start` applies
+            self._ready, self._await_high, self._after = tail, False, burst
+            return True
+        last = len(run.data or b"") - 1
+        self._ready = run.completion(last)
+        self._await_high = bool(run.flag(last) & BE)
+        self._after = None
+        return True
 
     def _decode(self, ts: float, s: LineSettings) -> tuple[int, int]:
         """Sample one frame started at ``ts``: (value, flags)."""

@@ -21,6 +21,7 @@ becomes readable when its last stop bit is sampled, not ~32 bit times later).
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import math
 from collections.abc import Callable, Iterable
@@ -99,15 +100,17 @@ class UartTty:
 
     def count_flags(self, flags: Iterable[int]) -> None:
         """Linux ``pl011_fifo_to_tty`` order: BE masks FE/PE; else PE, else FE; OE on its own."""
-        for f in flags:
+        # counted per distinct flag value (Counter counts in C): a long garbled run is one
+        # pass, not one Python step per character
+        for f, n in collections.Counter(flags).items():
             if f & BE:
-                self.counts["break"] += 1
+                self.counts["break"] += n
             elif f & PE:
-                self.counts["parity"] += 1
+                self.counts["parity"] += n
             elif f & FE:
-                self.counts["framing"] += 1
+                self.counts["framing"] += n
             if f & OE:
-                self.counts["overrun"] += 1
+                self.counts["overrun"] += n
 
     # -- the system calls -------------------------------------------------------------------
     def in_waiting(self) -> int:
