@@ -93,6 +93,7 @@ class DeviceErrorCode(enum.IntEnum):
     UART_BREAK = 6
     EDGE_EVENT_OVERFLOW = 7
     BOARD_RESET = 8
+    REGISTER_WARNING = 9
 
 
 class GpioLine(enum.IntEnum):

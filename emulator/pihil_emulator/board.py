@@ -40,7 +40,7 @@ from .errors import (
 )
 from .faults import Fault
 from .soc.gpio import GpioBlock
-from .soc.registers import RegisterBlock
+from .soc.registers import RegisterBlock, RegisterWarning
 from .soc.soc import Soc
 from .soc.variants import SocVariant
 from .vcd import VcdRecorder
@@ -260,6 +260,21 @@ class Board:
     # -- registers -------------------------------------------------------------------------
     def block(self, name: str) -> RegisterBlock:
         return self.soc.block(name)
+
+    @property
+    def register_warnings(self) -> list[RegisterWarning]:
+        """Writes the chip ignored in part (reserved bits, values wider than a field), oldest
+        first, once per (block, register, kind); see `pihil_emulator.soc.registers`."""
+        return list(self.soc.register_policy.warnings)
+
+    @property
+    def strict_registers(self) -> bool:
+        """True: such writes raise `RegisterError` instead of being ignored with a warning."""
+        return self.soc.register_policy.strict
+
+    @strict_registers.setter
+    def strict_registers(self, strict: bool) -> None:
+        self.soc.register_policy.strict = bool(strict)
 
     def read_register(self, block: str, reg: str | int) -> int:
         return self._register_block(block, reg).read(reg)

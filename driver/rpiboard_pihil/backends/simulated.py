@@ -400,11 +400,19 @@ class SimulatedBackend:
         if duration_ns:  # SimPy refuses to run until "now"
             self._world.run_for(duration_ns)
 
+    _register_warnings_seen = 0
+
     def record_device_error(self, code: DeviceErrorCode, message: str) -> None:
         """Queue an error the board reported on its own."""
         self._errors.append(ErrorQueryResult(int(code), message))
 
     def device_errors(self) -> list[ErrorQueryResult]:
+        policy = getattr(getattr(self._board, "soc", None), "register_policy", None)
+        if policy is not None and len(policy.warnings) > self._register_warnings_seen:
+            # writes the chip ignored in part (reserved bits, too-wide values): warnings
+            for w in policy.warnings[self._register_warnings_seen :]:
+                self.record_device_error(DeviceErrorCode.REGISTER_WARNING, str(w))
+            self._register_warnings_seen = len(policy.warnings)
         if not self._errors and not self._uart_counts:
             return []
         out, self._errors = self._errors, []

@@ -19,7 +19,12 @@ values. The controller:
   time, so back-to-back transfers stay apart on the wire);
 - S.ERR on a NACK of the address or of a written byte, S.CLKT on a clock-stretch
   timeout (CLKT.TOUT SCL periods, 0 = off; only where the variant's CLKT works,
-  §1.3), S.DONE at the end: all write-1-to-clear.
+  §1.3), S.DONE at the end: all write-1-to-clear. There is no stop-on-error: a
+  START queued before the NACK follows it as a repeated START and the next message
+  runs anyway (raspberrypi/linux#5429, PR #5434); a START written while an aborted
+  transfer finishes is made after its STOP; C.I2CEN = 0 drops a queued START;
+- reserved bits and too-wide values (C bit 1, A above 0x7F...) are dropped by the
+  register layer with a warning (`registers.RegisterPolicy`), as the chip ignores them.
 
 Wire timing and the clock-stretching bug are `pihil_emulator.buses.i2c_timing`; the
 bytes run at transaction level (computed ahead, the FIFO and status settled
@@ -47,7 +52,7 @@ from ..buses.i2c_slave import I2cSlave, hub_for
 from ..buses.i2c_target import I2cTarget, StretchPhase
 from ..buses.i2c_timing import BscTiming, ByteOutcome, effective_cdiv, linux_divider
 from ..buses.i2c_wire import BscWire, BusHung, ByteRun, NetLines, PinWire, TransactionWire
-from ..errors import BusError, ConfigurationError, RegisterError
+from ..errors import BusError, ConfigurationError
 from ..vcd import VcdRecorder
 from ..world.clock import NS_PER_S, World
 from ..world.edges import EdgeQueue
@@ -237,6 +242,7 @@ class BscBlock(RegisterBlock):
         self._timeline = deque()
         self._xfer = None
         self._pending_st = False
+        self._st_while_aborting = False
         self._abort = False
         self._ta = False
         self._done = False
@@ -260,17 +266,7 @@ class BscBlock(RegisterBlock):
     # ----------------------------------------------------------------------------------
     # registers
     # ----------------------------------------------------------------------------------
-    def _reserved(self, reg: str, value: int) -> None:
-        r = self.MAP.get(reg, self.name)
-        defined = sum(f.mask for f in r.fields)
-        if value & ~defined:
-            raise RegisterError(
-                f"{self.name}.{reg}: bits {value & ~defined:#x} are reserved "
-                f"(defined bits {defined:#x}; fields: {', '.join(f.name for f in r.fields)})"
-            )
-
     def _write_C(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("C", value)
         self._settle()
         kept = value & (C_I2CEN | C_INTR | C_INTT | C_INTD | C_READ)
         self._values["C"] = kept
@@ -291,9 +287,12 @@ class BscBlock(RegisterBlock):
             proc = self._proc
             if proc is not None and proc.is_alive:
                 proc.interrupt("abort")
+        if not kept & C_I2CEN:
+            self._pending_st = False  # "If this bit is 0 then transfers will not be performed"
         if value & C_ST and kept & C_I2CEN:
             if self._ta:
                 self._pending_st = True
+                self._st_while_aborting = self._abort
             else:
                 self._begin()
         self._kick_controller()
@@ -304,7 +303,6 @@ class BscBlock(RegisterBlock):
         return self._status()
 
     def _write_S(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("S", value)
         self._settle()
         if value & S_CLKT:
             self._clkt = False
@@ -324,16 +322,11 @@ class BscBlock(RegisterBlock):
         return self._dlen_written
 
     def _write_DLEN(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("DLEN", value)
         self._dlen_written = value
         self._values["DLEN"] = value
 
     def _write_A(self, value: int) -> None:  # noqa: N802 - datasheet name
-        if value > 0x7F:
-            raise RegisterError(
-                f"{self.name}.A takes a 7-bit address (0..0x7f), got {value:#x}; "
-                "bits above bit 6 are reserved"
-            )
+        # bits above ADDR (6:0) never get here: RegisterBlock.write drops them with a warning
         self._values["A"] = value
 
     def _read_FIFO(self) -> int:  # noqa: N802 - datasheet name
@@ -347,7 +340,6 @@ class BscBlock(RegisterBlock):
         return value
 
     def _write_FIFO(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("FIFO", value)
         self._settle()
         if len(self._fifo) >= FIFO_DEPTH:
             return  # "Any writes to a full TX FIFO will be ignored"
@@ -356,14 +348,12 @@ class BscBlock(RegisterBlock):
         self._update_irq()
 
     def _write_DIV(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("DIV", value)
         self._values["DIV"] = value
 
     def _write_DEL(self, value: int) -> None:  # noqa: N802 - datasheet name
         self._values["DEL"] = value
 
     def _write_CLKT(self, value: int) -> None:  # noqa: N802 - datasheet name
-        self._reserved("CLKT", value)
         self._values["CLKT"] = value
 
     # ----------------------------------------------------------------------------------
@@ -580,6 +570,7 @@ class BscBlock(RegisterBlock):
         self._done = False
         self._abort = False
         self._pending_st = False
+        self._st_while_aborting = False
         x = self._latch()
         self._xfer = x
         self._proc = self.world.process(self._controller(x, timing))
@@ -639,43 +630,59 @@ class BscBlock(RegisterBlock):
         clkt_bit = out.clkt_bit
         t_last = out.t_end
         last_ack = out.ack
-        while ok:
-            if x.started == x.dlen:
-                # this message is complete: repeated START if one is queued by then
-                yield from self._wait_until(wire.cursor)
-                if self._pending_st and not self._abort:
-                    self._pending_st = False
-                    x = self._latch()
-                    self._at(self.world.now_ns, functools.partial(self._switch, x))
-                    out = yield from wire.repeated_start(x.address << 1 | int(x.read))
-                    ok = out.ack and out.clkt_bit is None
-                    clkt_bit, t_last, last_ack = out.clkt_bit, out.t_end, out.ack
-                    continue
+        nacked = False  # ERR recorded in this run (the first NACK is what ERR reports)
+        while True:
+            while ok:
+                if x.started == x.dlen:
+                    # this message is complete: repeated START if one is queued by then
+                    yield from self._wait_until(wire.cursor)
+                    if self._pending_st and not self._abort:
+                        x = yield from self._queued_start(wire)
+                        out = self._last_out
+                        ok = out.ack and out.clkt_bit is None
+                        clkt_bit, t_last, last_ack = out.clkt_bit, out.t_end, out.ack
+                        continue
+                    break
+                if self._abort:
+                    if x.read and last_ack:
+                        # the slave is sending: NACK one more byte, then STOP
+                        run = yield from wire.reads(1, True)
+                        self._plan(x, run, True)
+                    break
+                run = yield from self._next_run(wire, x)
+                if run is None:
+                    continue  # stalled, then aborted
+                if run.values:
+                    t_last = run.ends[-1]
+                    last_ack = run.acks[-1]
+                clkt_bit = run.clkt_bit
+                if clkt_bit is not None or (not x.read and not last_ack):
+                    ok = False
+            if clkt_bit is not None or last_ack or (x.read and x.started) or self._abort:
                 break
-            if self._abort:
-                if x.read and last_ack:
-                    # the slave is sending: NACK one more byte, then STOP
-                    run = yield from wire.reads(1, True)
-                    self._plan(x, run, True)
+            # the address, or a byte written, was not acknowledged: ERR
+            if not nacked:
+                nacked = True
+                phase = "address" if x.started == 0 else f"data byte {x.started}"
+                self.last_error = _ErrorInfo("nack", x.address, phase, t_last)
+                self._at(t_last, self._set_err)
+            # The BSC has no stop-on-error: a START queued (C.ST while TA) by the end of the
+            # NACKed byte follows it as a repeated START and the next message runs anyway
+            # (raspberrypi/linux#5429: "it proceeds to do a repeated start and try the read
+            # anyway"; PR #5434: the controllers "do not have an interrupt-on-error
+            # capability, and this makes it easy to proceed past a write NAK condition to the
+            # remainder of a multi-part transfer").
+            yield from self._wait_until(max(t_last, wire.cursor))
+            if not (self._pending_st and not self._abort):
                 break
-            run = yield from self._next_run(wire, x)
-            if run is None:
-                continue  # stalled, then aborted
-            if run.values:
-                t_last = run.ends[-1]
-                last_ack = run.acks[-1]
-            clkt_bit = run.clkt_bit
-            if clkt_bit is not None or (not x.read and not last_ack):
-                ok = False
+            x = yield from self._queued_start(wire)
+            out = self._last_out
+            ok = out.ack and out.clkt_bit is None
+            clkt_bit, t_last, last_ack = out.clkt_bit, out.t_end, out.ack
         if clkt_bit is not None:
             self._end_clkt(x, clkt_bit, t_last)
             yield from self._wait_until(t_last)
             return
-        if not last_ack and not (x.read and x.started):
-            # the address, or a byte written, was not acknowledged: ERR, then STOP
-            phase = "address" if x.started == 0 else f"data byte {x.started}"
-            self.last_error = _ErrorInfo("nack", x.address, phase, t_last)
-            self._at(t_last, self._set_err)
         t_stop, stopped = yield from wire.stop()
         if not stopped:
             self._end_clkt(x, -1, t_stop)
@@ -684,6 +691,16 @@ class BscBlock(RegisterBlock):
         self._at(t_stop, self._finish)
         self._bus_free_at = t_stop + wire.timing.ns(wire.timing.half)
         yield from self._wait_until(t_stop)
+
+    _last_out: ByteOutcome
+
+    def _queued_start(self, wire: BscWire) -> Any:
+        """The queued START: latch A/DLEN/READ, repeated START and the address byte."""
+        self._pending_st = False
+        nx = self._latch()
+        self._at(self.world.now_ns, functools.partial(self._switch, nx))
+        self._last_out = yield from wire.repeated_start(nx.address << 1 | int(nx.read))
+        return nx
 
     def _switch(self, nx: _Xfer) -> None:
         self._xfer = nx
@@ -796,6 +813,12 @@ class BscBlock(RegisterBlock):
     def _finish(self) -> None:
         self._ta = False
         self._done = True
+        if self._pending_st and self._st_while_aborting and self._c() & C_I2CEN:
+            # a START written while an aborted transfer finishes (CLEAR, then the next
+            # transfer's ST before the STOP) is not lost: the controller starts it after the
+            # STOP [I: the datasheet says only that ST while a transfer is active queues the
+            # next one]
+            self._begin()
 
     # ----------------------------------------------------------------------------------
     # The Linux i2c-bcm2835 driver, as the driver's entry points

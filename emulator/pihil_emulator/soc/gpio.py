@@ -456,6 +456,9 @@ class GpioBlock(RegisterBlock):
     def write(self, key: str | int, value: int) -> None:
         hook = self._write_hooks.get(key)  # type: ignore[arg-type]
         if hook is not None and 0 <= value <= 0xFFFF_FFFF:
+            reg = self.MAP.get(key, self.name)
+            if self.policy is not None and value & ~reg.defined_mask:
+                value = self.policy.undefined_bits(self.name, reg, value)  # reserved: ignored
             hook(value)
             return
         super().write(key, value)

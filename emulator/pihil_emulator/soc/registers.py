@@ -4,6 +4,17 @@ A block module declares its map at the top (names, offsets, fields, access,
 reset values, straight from the datasheet) and overrides only the registers
 that do more than store a value, with ``_read_<NAME>`` / ``_write_<NAME>``
 methods.
+
+Writes of bits the map does not define (reserved bits, and values wider than a
+field that spill above it) do what the silicon does: the bits are ignored. The
+datasheets mark them "Reserved - Write as 0, read as don't care" (BCM2835 ARM
+Peripherals §1.3 / BCM2711-DS "reserved bits"); the bcm2835 C library ends
+``bcm2835_i2c_write`` by setting BSC C bit 1, which the chip ignores. Each case is
+recorded once per (block, register, kind) as a `RegisterWarning` in the block's
+`RegisterPolicy` (one per SoC: ``soc.register_policy.warnings``, on the board
+``board.register_warnings``); ``strict = True`` raises
+`RegisterError` instead, for tests that want the error. A value outside 32 bits
+is not a register write at all and always raises.
 """
 
 from __future__ import annotations
@@ -104,6 +115,13 @@ class Register:
                 f"register {self.name} has no field {name!r} (fields: {known})"
             ) from None
 
+    @functools.cached_property
+    def defined_mask(self) -> int:
+        """The bits of this register that some field defines (all 32 without fields)."""
+        if not self.fields:
+            return 0xFFFF_FFFF
+        return sum(f.mask for f in self.fields)
+
     def mask_of(self, access: Access) -> int:
         """Bits of this register with the given access."""
         if not self.fields:
@@ -153,6 +171,79 @@ class RegisterMap:
         return reg
 
 
+@dataclass(frozen=True)
+class RegisterWarning:
+    """A write the chip accepts but does not take as written (reserved bits, a too-wide value)."""
+
+    time_ns: int
+    block: str
+    register: str
+    kind: str  # "reserved bits" or "value too wide"
+    written: int
+    kept: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"t={self.time_ns} ns: {self.message}"
+
+
+class RegisterPolicy:
+    """What a block does with bits its map does not define: ignore and warn, or raise (strict).
+
+    One per SoC, shared by its blocks (``soc.register_policy``); the board shows it as
+    ``register_warnings`` and ``strict_registers``.
+    """
+
+    def __init__(self, now: Callable[[], int] | None = None, *, strict: bool = False) -> None:
+        self.strict = strict
+        self.warnings: list[RegisterWarning] = []
+        self._seen: set[tuple[str, str, str]] = set()
+        self._now = now
+
+    def now_ns(self) -> int:
+        return self._now() if self._now is not None else 0
+
+    def undefined_bits(self, block: str, reg: Register, value: int) -> int:
+        """``value`` with the bits outside ``reg``'s fields dropped (recorded or raised)."""
+        defined = sum(f.mask for f in reg.fields)
+        extra = value & ~defined
+        kept = value & defined
+        fields = ", ".join(f"{f.name} {f.lsb + f.width - 1}:{f.lsb}" for f in reg.fields)
+        if len(reg.fields) == 1 and reg.fields[0].lsb == 0:
+            f = reg.fields[0]
+            kind = "value too wide"
+            what = (
+                f"{block}.{reg.name}: {f.name} is {f.width} bits (0..{(1 << f.width) - 1:#x}), "
+                f"{value:#x} was written; the bits above it are reserved"
+            )
+        else:
+            kind = "reserved bits"
+            what = (
+                f"{block}.{reg.name}: bits {extra:#x} of {value:#x} are reserved "
+                f"(defined: {fields})"
+            )
+        if self.strict:
+            raise RegisterError(
+                f"{what}; the chip ignores them (keeps {kept:#x}). Write only the defined bits, "
+                "or turn strict register checking off to get a warning instead"
+            )
+        key = (block, reg.name, kind)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.warnings.append(
+                RegisterWarning(
+                    self.now_ns(),
+                    block,
+                    reg.name,
+                    kind,
+                    value,
+                    kept,
+                    f"{what}; ignored as the chip does (kept {kept:#x})",
+                )
+            )
+        return kept
+
+
 ReadHook = Callable[[], int]
 WriteHook = Callable[[int], None]
 
@@ -166,8 +257,11 @@ class RegisterBlock:
 
     MAP: ClassVar[RegisterMap]
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, policy: RegisterPolicy | None = None) -> None:
         self.name = name
+        self.policy: RegisterPolicy | None = policy
+        """None: bits outside the fields are stored as written (device register files);
+        the SoC gives each of its blocks its `RegisterPolicy`."""
         self._values: dict[str, int] = {}
         self._read_hooks: dict[str, ReadHook] = {}
         self._write_hooks: dict[str, WriteHook] = {}
@@ -200,6 +294,9 @@ class RegisterBlock:
             raise RegisterError(
                 f"{self.name}.{reg.name}: a 32-bit register takes 0..0xffffffff, got {value:#x}"
             )
+        policy = self.policy
+        if policy is not None and reg.fields and value & ~reg.defined_mask:
+            value = policy.undefined_bits(self.name, reg, value)
         hook = self._write_hooks.get(reg.name)
         if hook is not None:
             hook(value)

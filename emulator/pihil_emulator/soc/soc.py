@@ -22,7 +22,7 @@ from .gpio import GpioBlock, gpio_block
 from .mini_uart import MiniUartBlock, aux_alias
 from .pads import PadsBlock
 from .pl011 import Pl011Block
-from .registers import RegisterBlock
+from .registers import RegisterBlock, RegisterPolicy
 from .spi0 import Spi0Block
 from .variants import SocVariant
 
@@ -69,10 +69,13 @@ class Soc:
         self.variant = variant
         self.attachments = attachments if attachments is not None else Attachments()
         self.blocks: dict[str, RegisterBlock] = {}
+        self.register_policy = RegisterPolicy(lambda: world.now_ns)
+        """Reserved bits and too-wide values written to any block: warnings, or strict errors."""
         for spec in block_list(variant):
             if spec.name in self.blocks:
                 raise ValueError(f"block {spec.name!r} is listed twice in soc.block_list")
             self.blocks[spec.name] = spec.factory(self, spec.name)
+            self.blocks[spec.name].policy = self.register_policy
 
     @property
     def gpio(self) -> GpioBlock:
