@@ -16,6 +16,7 @@ routes it; the error names both pins.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -45,9 +46,14 @@ _GPIO = re.compile(r"^(?:GPIO|BCM)(\d+)(?:[-_]?ALT(\d+))?$")
 _BOARD = re.compile(r"^BOARD(\d+)$")
 
 
+_SPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=4096)
 def normalise(name: str) -> str:
-    """The lookup key of a name: upper case, no spaces."""
-    return re.sub(r"\s+", "", name).upper()
+    """The lookup key of a name: upper case, no spaces (memoised: every board built asks
+    for the same few hundred names)."""
+    return _SPACE.sub("", name).upper()
 
 
 @dataclass(frozen=True)
@@ -175,6 +181,15 @@ class PinMap:
         self._routed: dict[str, int] = {
             normalise(s): line for s, line in (routed_signals or {}).items()
         }
+
+    def rebound(self, now_ns: Callable[[], int]) -> PinMap:
+        """This map with another clock for its error stamps: the name tables (never changed
+        after construction) are shared, the resolution cache is the copy's own."""
+        copy = object.__new__(PinMap)
+        copy.__dict__.update(self.__dict__)
+        copy._now_ns = now_ns
+        copy._cache = {}
+        return copy
 
     # -- building ------------------------------------------------------------------------
     def _add_static(self, name: str, info: PinInfo) -> None:

@@ -246,6 +246,8 @@ class BoardProfile:
     it differs from the SoC's reset pull (the UART's RX pulled up)."""
     test_jig: str = ""
     """What the test jig is (its description); its parts are in devices/jumpers/pulls."""
+    _pin_map: list[PinMap] = field(default_factory=list, init=False, compare=False, repr=False)
+    """The `PinMap` built once (by validation); `pin_map` hands out rebound copies."""
 
     @property
     def variant(self) -> SocVariant:
@@ -276,15 +278,19 @@ class BoardProfile:
         return tuple(sorted(lines))
 
     def pin_map(self, now_ns: Callable[[], int] = lambda: 0) -> PinMap:
-        """Name resolution for this board (`PinMap`)."""
-        return PinMap(
-            self.header_pins,
-            soc=self.soc,
-            gpio_count=self.variant.gpio_count,
-            alt_table=alt_table(self.soc),
-            routed_signals=self.routed_signals,
-            now_ns=now_ns,
-        )
+        """Name resolution for this board (`PinMap`): built on the first call (validation
+        makes it), then shared tables with ``now_ns`` as the clock of its error stamps."""
+        if not self._pin_map:
+            self._pin_map.append(
+                PinMap(
+                    self.header_pins,
+                    soc=self.soc,
+                    gpio_count=self.variant.gpio_count,
+                    alt_table=alt_table(self.soc),
+                    routed_signals=self.routed_signals,
+                )
+            )
+        return self._pin_map[0].rebound(now_ns)
 
 
 # ----------------------------------------------------------------------------------------
@@ -361,7 +367,7 @@ def _locate(name_or_path: str | Path) -> Path:
     return path
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _read_yaml(path: Path, texts: list[tuple[Path, str]] | None = None) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -370,6 +376,8 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise ProfileError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+    if texts is not None:
+        texts.append((path.resolve(), text))
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except _DuplicateKey as dup:
@@ -419,11 +427,15 @@ def _merge(base: Any, child: Any) -> Any:
     return child
 
 
-def _load_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Path]]:
+def _load_merged(
+    path: Path, chain: tuple[Path, ...] = (), texts: list[tuple[Path, str]] | None = None
+) -> tuple[dict[str, Any], list[Path]]:
+    """The merged data of ``path`` and its bases, and the files read; ``texts`` (when given)
+    receives each file's resolved path and the text that was parsed."""
     if path in chain:
         cycle = " → ".join(p.name for p in (*chain, path))
         raise ProfileError(str(path), "extends", f"no cycle ({cycle})")
-    data = _read_yaml(path)
+    data = _read_yaml(path, texts)
     base_name = data.pop("extends", None)
     if base_name is None:
         return data, [path]
@@ -433,7 +445,7 @@ def _load_merged(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, An
     if not base_path.is_file():
         bases = sorted(p.stem for p in path.parent.glob("*.yaml") if p != path)
         raise ProfileError(str(path), "extends", f"one of: {', '.join(bases)}")
-    base, files = _load_merged(base_path, (*chain, path))
+    base, files = _load_merged(base_path, (*chain, path), texts)
     return _merge(base, data), [path, *files]
 
 
@@ -1092,9 +1104,74 @@ def _boot_functions(
     return out
 
 
+# ----------------------------------------------------------------------------------------
+# the cache of validated profiles (issue 13 item 4: a fresh board without re-parsing YAML)
+# ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Cached:
+    """A validated profile and what it was built from: the text of every file of its
+    ``extends`` chain, and the device models known then (validation checks each device's
+    model against the registry)."""
+
+    texts: tuple[tuple[Path, str], ...]
+    models: tuple[tuple[str, Any], ...] | None
+    """``None`` when the profile has no devices (validation never consulted the registry)."""
+    profile: BoardProfile
+
+
+PROFILE_CACHE_SIZE: Final = 64
+"""Profiles kept (most recently used); the fuzz tests load thousands of one-off files."""
+_cache: dict[Path, _Cached] = {}
+
+
+def _models_key() -> tuple[tuple[str, Any], ...]:
+    return tuple(device_registry().DEVICE_MODELS.items())
+
+
+def _cached(path: Path) -> BoardProfile | None:
+    """The cached profile of ``path`` when every file it was built from still reads the same
+    text (compared in full: a file rewritten within one mtime tick is still seen) and the
+    device registry is unchanged; ``None`` otherwise."""
+    entry = _cache.get(path)
+    if entry is None:
+        return None
+    for file, text in entry.texts:
+        try:
+            if file.read_text(encoding="utf-8") != text:
+                return None
+        except (OSError, UnicodeDecodeError):
+            return None
+    if entry.models is not None and entry.models != _models_key():
+        return None
+    _cache[path] = _cache.pop(path)  # most recently used last
+    return entry.profile
+
+
+def clear_profile_cache() -> None:
+    """Forget every cached profile (the next `load_profile` parses and validates again)."""
+    _cache.clear()
+
+
 def load_profile(name_or_path: str | Path) -> BoardProfile:
-    """Load and validate a profile by name (``mirkopc``) or path; `ProfileError` when it is bad."""
+    """Load and validate a profile by name (``mirkopc``) or path; `ProfileError` when it is bad.
+
+    A profile that validated is cached by its resolved path: loading it again costs reading
+    its files and comparing their text with what was parsed (about 2 % of parsing and
+    validating them). A changed file, or a device model registered or removed since, parses
+    and validates again; errors are never cached. The `BoardProfile` is frozen, so every
+    board built from the cache shares it.
+    """
     path = _locate(name_or_path)
-    data, files = _load_merged(path)
+    key = path.resolve()
+    hit = _cached(key)
+    if hit is not None:
+        return hit
+    texts: list[tuple[Path, str]] = []
+    data, files = _load_merged(path, texts=texts)
     file = str(path) if len(files) == 1 else f"{path} (with {', '.join(f.name for f in files[1:])})"
-    return build_profile(data, file, path.stem)
+    profile = build_profile(data, file, path.stem)
+    models = _models_key() if profile.devices else None
+    _cache[key] = _Cached(tuple(texts), models, profile)
+    while len(_cache) > PROFILE_CACHE_SIZE:
+        del _cache[next(iter(_cache))]
+    return profile
