@@ -59,6 +59,9 @@ class DevFile:
     def __init__(self, flags: int) -> None:
         self.flags = flags
         self.closed = False
+        self.gone: str | None = None
+        """Why the device behind this descriptor went away (the board's SoC was reset), or
+        None: reads, writes and ioctls then fail with ENODEV; only ``close`` works."""
 
     def read(self, n: int) -> bytes:
         raise oserror(errno.EINVAL)
@@ -184,6 +187,13 @@ class DevFs:
         finally:
             ORIGINAL_CLOSE(fd)
 
+    def device_gone(self, reason: str) -> None:
+        """The board's SoC was reset under the open descriptors (a brown-out, the RUN pin):
+        on the board Linux boots again and every program with them dies; here each open
+        emulated file fails from now on with ENODEV saying so, and a new ``open`` works."""
+        for file in self.files.values():
+            file.gone = reason
+
     def close_all(self) -> None:
         """Leaving: every emulated file is closed, but its descriptor number stays open (on
         ``/dev/null``) until its holder closes it. An object left open in the block
@@ -228,9 +238,17 @@ def _file(fd: Any) -> DevFile | None:
     return fs.files.get(fd)
 
 
-def _check_open(file: DevFile) -> None:
-    if file.closed:
-        raise oserror(errno.EBADF)
+def _usable(fd: Any) -> DevFile | None:
+    """The emulated file of ``fd`` for a read, write or ioctl (None: a real descriptor);
+    ENODEV if its device went away under it (`DevFs.device_gone`)."""
+    file = _file(fd)
+    if file is not None and file.gone is not None:
+        raise OSError(
+            errno.ENODEV,
+            f"{os.strerror(errno.ENODEV)}: {file.path or 'this descriptor'}: {file.gone}; "
+            "Linux booted again, so descriptors opened before are gone: open the device again",
+        )
+    return file
 
 
 # -- the replacements --------------------------------------------------------------------
@@ -249,7 +267,7 @@ def os_close(fd: int) -> None:
 
 
 def os_read(fd: int, n: int) -> bytes:
-    file = _file(fd)
+    file = _usable(fd)
     if file is None:
         return ORIGINAL_READ(fd, n)
     if n < 0:
@@ -258,7 +276,7 @@ def os_read(fd: int, n: int) -> bytes:
 
 
 def os_write(fd: int, data: Any) -> int:
-    file = _file(fd)
+    file = _usable(fd)
     if file is None:
         return ORIGINAL_WRITE(fd, data)
     return file.write(bytes(memoryview(data).cast("B")))
@@ -266,7 +284,7 @@ def os_write(fd: int, data: Any) -> int:
 
 def fcntl_ioctl(fd: Any, request: int, arg: Any = 0, mutate_flag: bool = True) -> Any:
     number = fd if isinstance(fd, int) else fd.fileno() if hasattr(fd, "fileno") else fd
-    file = _file(number)
+    file = _usable(number)
     if file is None:
         return ORIGINAL_IOCTL(fd, request, arg, mutate_flag)
     request &= 0xFFFFFFFF

@@ -85,6 +85,7 @@ class Userspace:
         self._patches: list[Patches] = []
         self._hooks: list[tuple[Callable[[Userspace], None], Callable[[Userspace], None]]] = []
         self.standins: dict[str, str] = {}
+        self._undo_reset: Callable[[], None] | None = None
         self.parts: dict[str, Any] = {}
         """Per-userspace state of the interfaces, by module name (kept here, not in module
         globals, so it goes with the userspace)."""
@@ -169,6 +170,9 @@ class Userspace:
             for patches in (time_patches(), devfs_patches(), path_patches()):
                 patches.apply()
                 self._patches.append(patches)
+            self._undo_reset = self.board.on_reset(
+                lambda reason: self.devfs.device_gone(f"the board's SoC was reset ({reason})")
+            )
             from . import standins
 
             standins.install(self)
@@ -192,6 +196,9 @@ class Userspace:
 
             standins.uninstall(self)
         finally:
+            if self._undo_reset is not None:
+                self._undo_reset()
+                self._undo_reset = None
             self.clock.close()
             for patches in reversed(self._patches):
                 patches.restore()
