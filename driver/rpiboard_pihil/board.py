@@ -40,8 +40,9 @@ class RpiBoard:
     ``RpiBoard(resource_name, id_query=True, reset=False, options=None)``:
 
     - ``resource_name``: ``"local"``, this machine's GPIO chip, ``/dev/i2c-N``,
-      ``/dev/spidevB.C`` and serial ports (or, with ``simulate``, the emulator).
-      Other forms (a remote board) are rejected with `ResourceNameError`.
+      ``/dev/spidevB.C`` and serial ports (or, with ``simulate``, the emulator);
+      ``"TCPIP::<host>::<port>::SOCKET"``: a board served by ``pihil agent``
+      (docs/agent.md). Other forms are rejected with `ResourceNameError`.
     - ``id_query``: check that the board is a supported model (on hardware, from
       ``/proc/device-tree/model``) or raise `IdQueryError` naming what was found.
     - ``reset``: put the board in its known state after opening (``ivi_utility.reset``).
@@ -70,14 +71,18 @@ class RpiBoard:
 
         catalogue = simulated.board_infos()
         opts = parse_options(options, boards=tuple(catalogue))
-        if resource_name != LOCAL:
+        from .backends import remote
+
+        if resource_name != LOCAL and not remote.is_resource(resource_name):
             raise ResourceNameError(
                 f"resource_name {resource_name!r} is not supported; the only form is 'local' "
-                "(this machine's kernel devices, or the emulator with options={'simulate': True}); "
-                "remote boards are not implemented yet"
+                "(this machine's kernel devices, or the emulator with options={'simulate': True}), "
+                "and for remote boards 'TCPIP::<host>::<port>::SOCKET' (a `pihil agent`)"
             )
         backend: Backend
-        if opts.simulate:
+        if resource_name != LOCAL and not opts.simulate:
+            backend = remote.open_remote(resource_name, catalogue, board=opts.board)
+        elif opts.simulate:
             backend = simulated.SimulatedBackend(
                 catalogue[opts.board or DEFAULT_SIMULATED_BOARD],
                 seed=opts.seed,
@@ -249,5 +254,7 @@ class RpiBoard:
 
     def __repr__(self) -> str:
         mode = "simulated" if self._session.backend.simulated else "local"
+        if mode == "local" and self._resource_name != LOCAL:
+            mode = "remote"
         state = "closed" if self._session.closed else "open"
         return f"RpiBoard({self._info.name!r}, {mode}, {state})"
