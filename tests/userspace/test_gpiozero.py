@@ -164,3 +164,35 @@ def test_an_app_with_mcp3008_and_a_button(mirkopc: RpiBoard) -> None:
         time.sleep(0.05)
         assert readings == [pytest.approx(1.1 / 3.3, abs=1 / 1024)]
         assert adc.value == pytest.approx(1.1 / 3.3, abs=1 / 1024)
+
+
+@pytest.mark.parametrize("profile", ["mirkopc", "rpi-4b", "rpi-bplus", "rpi-b-rev2", "rpi-b-rev1"])
+def test_gpiozeros_header_is_the_profiles(profile: str) -> None:
+    """``pi_info()`` inside a userspace is the profile's board: every pin of the headers
+    both know (the 40-pin J8, the 26-pin P1, P5 on a rev 2 B) is the same GPIO, rail or
+    ground in gpiozero as in ``pihil pinout`` (the profile's header table, soc-facts §7 for
+    the carriers). gpiozero knows more headers (PoE, RUN) that the profiles do not model."""
+    board = RpiBoard("local", options={"simulate": True, "board": profile})
+    try:
+        headers = board.simulation.emulator.profile.headers
+        with board.simulation.userspace():
+            info = gpiozero.pi_info()
+            compared = 0
+            main = "J8" if "J8" in info.headers else "P1"
+            assert main in headers, f"the profile has no {main}, gpiozero's GPIO header"
+            for name, header in info.headers.items():
+                ours = headers.get(name)
+                if ours is None:  # a header the profile does not model (PoE, RUN, camera)
+                    continue
+                for number, pin in header.pins.items():
+                    mine = ours.pins[number]
+                    if mine.kind == "gpio":
+                        assert pin.name == f"GPIO{mine.gpio}", (name, number)
+                    elif mine.kind == "ground":
+                        assert pin.name == "GND", (name, number)
+                    elif mine.kind == "power":
+                        assert pin.name == mine.rail, (name, number)
+                    compared += 1
+        assert compared >= 26  # the 26-pin P1 at least
+    finally:
+        board.close()
