@@ -51,7 +51,7 @@ def test_a_pull_sets_the_level_of_an_undriven_input(mirkopc: RpiBoard) -> None:
         import board
         import digitalio
 
-        pin = digitalio.DigitalInOut(board.D22)  # J8-15: nothing on it on the MirkoPC
+        pin = digitalio.DigitalInOut(board.D23)  # J8-16: nothing on it on the MirkoPC
         pin.switch_to_input(pull=digitalio.Pull.DOWN)
         time.sleep(0.001)
         assert pin.value is False

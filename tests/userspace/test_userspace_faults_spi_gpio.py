@@ -64,16 +64,16 @@ def test_a_net_stuck_high_is_what_a_gpiod_input_reads(mirkopc: RpiBoard) -> None
     settings = gpiod.LineSettings(direction=Direction.INPUT, bias=Bias.PULL_DOWN)
     with (
         mirkopc.simulation.userspace(),
-        gpiod.request_lines("/dev/gpiochip0", {22: settings}) as line,
+        gpiod.request_lines("/dev/gpiochip0", {23: settings}) as line,
     ):
         time.sleep(0.001)
-        assert line.get_value(22) is Value.INACTIVE
-        fault = mirkopc.simulation.inject(StuckNet(pin="GPIO22", level=True))
+        assert line.get_value(23) is Value.INACTIVE
+        fault = mirkopc.simulation.inject(StuckNet(pin="GPIO23", level=True))
         time.sleep(0.001)
-        assert line.get_value(22) is Value.ACTIVE
+        assert line.get_value(23) is Value.ACTIVE
         mirkopc.simulation.clear_fault(fault)
         time.sleep(0.001)
-        assert line.get_value(22) is Value.INACTIVE
+        assert line.get_value(23) is Value.INACTIVE
 
 
 def test_a_soc_reset_takes_the_open_descriptors_away(mirkopc: RpiBoard) -> None:
