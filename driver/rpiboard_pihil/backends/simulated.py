@@ -324,6 +324,8 @@ class SimulatedBackend:
         self._uart_formats: dict[int, UartFormat] = {}
         self._uart_counts: dict[int, dict[str, int]] = {}
         self._errors: list[ErrorQueryResult] = []
+        self._register_warnings_seen = 0
+        """How many of the SoC's register warnings are already queued as device errors."""
         profile = getattr(board, "profile", None)
         self._claimed: dict[int, str] = {}
         """Lines the kernel's drivers hold after boot (the profile's buses, config.txt overlays)."""
@@ -399,8 +401,6 @@ class SimulatedBackend:
     def delay_ns(self, duration_ns: int) -> None:
         if duration_ns:  # SimPy refuses to run until "now"
             self._world.run_for(duration_ns)
-
-    _register_warnings_seen = 0
 
     def record_device_error(self, code: DeviceErrorCode, message: str) -> None:
         """Queue an error the board reported on its own."""
