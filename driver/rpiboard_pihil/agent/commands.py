@@ -10,6 +10,7 @@ command table is docs/agent.md.
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -98,6 +99,21 @@ def _one_of(value: int, legal: Sequence[int], what: str) -> int:
 
 # -- dispatch -------------------------------------------------------------------------------
 
+BOOT_ID = "/proc/sys/kernel/random/boot_id"
+"""Linux's random boot id: the same until the kernel boots again (random(4))."""
+
+
+def boot_id(backend: Backend) -> str:
+    """This board's boot: the kernel's boot id on a real board, one per agent otherwise."""
+    if not backend.simulated:
+        try:
+            with open(BOOT_ID, encoding="ascii") as f:
+                return f.read().strip()
+        except OSError:
+            pass
+    return f"agent-{uuid.uuid4()}"
+
+
 Handler = Callable[["Agent", Command], bytes | None]
 HANDLERS: dict[str, Handler] = {}
 
@@ -118,6 +134,9 @@ class Agent:
         self.backend = backend
         self.info = backend.info
         self.errors: list[str] = []
+        self.boot_id = boot_id(backend)
+        """What ``SYST:BOOT?`` answers: the kernel's boot id on a real board (a new one after
+        every reboot), a fresh one per agent for an emulated board."""
 
     def push_error(self, code: int, message: str, details: dict[str, object] | None = None) -> None:
         if len(self.errors) >= MAX_QUEUE:
@@ -224,6 +243,12 @@ def _err(a: Agent, c: Command) -> bytes:
 def _board(a: Agent, c: Command) -> bytes:
     _nargs(c, 0, "no arguments")
     return a.info.name.encode()
+
+
+@handles("SYST:BOOT?")
+def _boot(a: Agent, c: Command) -> bytes:
+    _nargs(c, 0, "no arguments")
+    return a.boot_id.encode()
 
 
 @handles("SYST:IDEN?")

@@ -23,7 +23,7 @@ from typing import Any
 from .. import errors as err
 from ..agent.protocol import BOARD_IN_USE, ERROR_CODES, encode_block
 from ..board_info import BoardInfo
-from ..enums import Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
+from ..enums import DeviceErrorCode, Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
 from ..utility import ErrorQueryResult
 from .base import EdgeEvent, I2cMessage, Identity, UartFormat
 
@@ -132,6 +132,9 @@ class RemoteBackend:
             ) from exc
         self._inst = inst
         self._timeout = BASE_TIMEOUT_MS
+        self._token = token
+        self._queued: list[ErrorQueryResult] = []
+        """Device errors found here (a reboot seen on reconnecting), before the agent's own."""
         try:
             if token is not None:
                 self._send(f"AUTH {token}".encode())
@@ -152,12 +155,19 @@ class RemoteBackend:
             manufacturer, model, reported = _strings(self._query("SYST:IDEN?"))
             self._identity = Identity(manufacturer, model, reported)
             self._sim_agent = self._query("SYST:SIM?") == "1"
+            self._boot = self._query("SYST:BOOT?")
         except BaseException:
             self.close()
             raise
 
     # -- transport ---------------------------------------------------------------------------
     def _send(self, payload: bytes) -> None:
+        if self._inst is None:
+            raise err.ResourceNotFoundError(
+                f"the connection to the board agent at {self._resource} is gone and could not "
+                "be made again: close this session and open a new one",
+                path=self._resource,
+            )
         try:
             self._inst.write_raw(payload + b"\n")
         except (self._errors_type, OSError) as exc:
@@ -171,7 +181,51 @@ class RemoteBackend:
                 path=self._resource,
             )
         return err.ResourceNotFoundError(
-            f"lost the board agent at {self._resource}: {exc}", path=self._resource
+            f"lost the board agent at {self._resource}: {exc}; {self._reconnect()}",
+            path=self._resource,
+        )
+
+    def _reconnect(self) -> str:
+        """After a lost connection: open it again once and compare the board's boot id. A
+        new one means the board rebooted (its settings are the defaults again): a
+        BOARD_RESET device error is queued. Returns what happened, for the error message."""
+        import pyvisa
+
+        old = self._inst
+        self._inst = None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        try:
+            inst: Any = _resource_manager().open_resource(
+                self._resource,
+                read_termination="\n",
+                write_termination="\n",
+                timeout=BASE_TIMEOUT_MS,
+            )
+            if self._token is not None:
+                inst.write(f"AUTH {self._token}")
+            inst.write("SYST:BOOT?")
+            boot = str(inst.read()).strip()
+        except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
+            return f"it did not answer again ({exc}); the session stays broken: close it"
+        self._inst = inst
+        self._timeout = BASE_TIMEOUT_MS
+        if boot.startswith("!"):
+            return f"it answered again but refused ({boot}): close the session"
+        if boot == self._boot:
+            return "reconnected to the same boot of the board; the operation may not have run"
+        self._boot = boot
+        self._queued.append(
+            ErrorQueryResult(
+                int(DeviceErrorCode.BOARD_RESET),
+                f"the board behind {self._resource} rebooted (its boot id changed): its "
+                "GPIO, I2C, SPI and UART settings are the defaults again",
+            )
+        )
+        return (
+            "reconnected: the board has rebooted (its settings are the defaults again; "
+            "error_query reports BOARD_RESET); the operation did not run"
         )
 
     def _line(self) -> str:
@@ -264,9 +318,10 @@ class RemoteBackend:
         self._command(f"DELAY {duration_ns}", duration_ns)
 
     def device_errors(self) -> list[ErrorQueryResult]:
+        queued, self._queued = self._queued, []
         parts = _fields(self._query("SYST:DERR?"))
         n = int(parts[0])
-        return [
+        return queued + [
             ErrorQueryResult(int(parts[1 + 2 * i]), _unquote(parts[2 + 2 * i])) for i in range(n)
         ]
 
