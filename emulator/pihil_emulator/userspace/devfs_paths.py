@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import stat
 from collections.abc import Callable
@@ -229,4 +230,11 @@ def path_patches() -> Patches:
             ("scandir", os_scandir),
         ],
     )
+    # Python 3.13's glob and pathlib globbing bind os.scandir/os.lstat into this class when
+    # it is created (``_StringGlobber.scandir = staticmethod(os.scandir)``)
+    globber = getattr(glob, "_StringGlobber", None)
+    if globber is not None:
+        for name, replacement in (("scandir", os_scandir), ("lstat", os_lstat)):
+            if name in vars(globber):
+                patches.add(globber, name, staticmethod(replacement))
     return patches
