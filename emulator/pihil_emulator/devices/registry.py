@@ -23,6 +23,7 @@ from .at24 import AT24_PARTS, At24Eeprom, WriteProtectStyle
 from .bcd_calendar import RtcDevice
 from .console import console_factory
 from .emc2301 import Emc2301
+from .gpio_parts import buzzer_factory, ir_receiver_factory, led_factory
 from .hat_eeprom import (
     GpioBankMap,
     GpioPin,
@@ -340,6 +341,11 @@ DEVICE_MODELS: dict[str, DeviceEntry] = {
     "w25q": DeviceEntry("spi", _w25q, None, "Winbond W25Q SPI NOR flash (default W25Q32)"),
     "nmea-gps": DeviceEntry("uart", nmea_gps_factory, None, "GPS sending NMEA RMC+GGA, 9600 8N1"),
     "console": DeviceEntry("uart", console_factory, None, "serial console that echoes"),
+    "led": DeviceEntry("gpio", led_factory, None, "LED on a GPIO (active: high|low)"),
+    "buzzer": DeviceEntry("gpio", buzzer_factory, None, "buzzer switched by a GPIO (transistor)"),
+    "ir-receiver": DeviceEntry(
+        "gpio", ir_receiver_factory, None, "TSOP-style IR receiver firing NEC/RC-5 frames"
+    ),
 }
 
 
