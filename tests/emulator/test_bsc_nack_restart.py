@@ -12,8 +12,6 @@ a multi-part transfer"). soc-facts §1.6 (ST while TA), §1.3 (ERR → EREMOTEIO
 from __future__ import annotations
 
 import errno
-import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,13 +40,13 @@ from pihil_emulator.soc.bsc import (
 from pihil_emulator.vcd import VcdRecorder
 from rpiboard_pihil import RpiBoard
 
+from .test_i2c_vcd import decode, needs_sigrok
+
 try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
     from .i2c_rig import PointerTarget, Rig, make_rig
 except ImportError:  # pragma: no cover
     from i2c_rig import PointerTarget, Rig, make_rig  # type: ignore[no-redef]
 
-SIGROK = shutil.which("sigrok-cli")
-needs_sigrok = pytest.mark.skipif(SIGROK is None, reason="sigrok-cli is not installed")
 S_LEN = 1 << 10  # the driver's BCM2835_I2C_S_LEN
 
 
@@ -261,28 +259,6 @@ def test_smbus2_i2c_rdwr_to_an_absent_address_is_eremoteio_quickly() -> None:
         board.close()
 
 
-def _decode(path: Path) -> list[str]:
-    assert SIGROK is not None
-    out = subprocess.run(
-        [
-            SIGROK,
-            "-I",
-            "vcd",
-            "-i",
-            str(path),
-            "-P",
-            "i2c:scl=GPIO3:sda=GPIO2",
-            "-A",
-            "i2c=addr-data",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    return [line.split(": ", 1)[1] for line in out.splitlines() if ": " in line]
-
-
 @needs_sigrok
 def test_sigrok_sees_the_nack_the_repeated_start_and_the_read_header(tmp_path: Path) -> None:
     r, _ = bus_rig()
@@ -293,7 +269,7 @@ def test_sigrok_sees_the_nack_the_repeated_start_and_the_read_header(tmp_path: P
             r.bsc.transfer(WRITE_READ_ABSENT)
         r.world.run_for(20_000)
     assert r.bsc.last_level == "pin"
-    assert _decode(path) == [
+    assert decode(path, sda="GPIO2", scl="GPIO3") == [
         "Start",
         "Write",
         "Address write: 33",

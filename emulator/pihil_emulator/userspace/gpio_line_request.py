@@ -22,7 +22,7 @@ import errno
 import os
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import gpio_uapi as uapi
 from .devfs import DevFile, oserror
@@ -138,6 +138,46 @@ def edge_subscription(
     return subscribe
 
 
+class EventQueueFile(DevFile):
+    """A file whose reads hand out whole edge-event records (a v2 line request, a v1 line
+    event): readable while events are queued; ``read`` blocks in simulated time until one
+    arrives, or EAGAIN with O_NONBLOCK (linereq_read / lineevent_read)."""
+
+    event_size = 0
+    """Bytes per event record (struct gpio_v2_line_event / gpioevent_data)."""
+    chip: Any
+    events: Any
+    _subscribe: Callable[[Callable[[], None]], Callable[[], None]]
+
+    def collect(self) -> None:
+        """Move detected edges into ``events``."""
+        raise NotImplementedError
+
+    def readable_now(self) -> bool:
+        with self.chip.us.lock:
+            if self.closed:
+                return False
+            self.collect()
+            return bool(self.events)
+
+    def subscribe(self, wake: Callable[[], None]) -> Callable[[], None]:
+        return self._subscribe(wake)
+
+    def read(self, n: int) -> bytes:
+        size = self.event_size
+        if n < size:
+            raise oserror(errno.EINVAL)
+        with self.chip.us.lock:
+            if not self.readable_now():
+                if self.flags & os.O_NONBLOCK:
+                    raise oserror(errno.EAGAIN)
+                wait_readable(self)
+            out = bytearray()
+            while self.events and len(out) + size <= n:
+                out += self.events.popleft()
+            return bytes(out)
+
+
 class _Line:
     """struct line: one line of a v2 request, with its edge detector and debouncer."""
 
@@ -151,7 +191,7 @@ class _Line:
         self.line_seqno = 0
 
 
-class LineRequest(DevFile):
+class LineRequest(EventQueueFile):
     """A v2 line request (``struct linereq``)."""
 
     def __init__(self, chip: GpioChip, args: uapi.LineRequestArgs) -> None:
@@ -251,31 +291,7 @@ class LineRequest(DevFile):
                 )
             )
 
-    def readable_now(self) -> bool:
-        with self.chip.us.lock:
-            if self.closed:
-                return False
-            self.collect()
-            return bool(self.events)
-
-    def subscribe(self, wake: Callable[[], None]) -> Callable[[], None]:
-        return self._subscribe(wake)
-
-    def read(self, n: int) -> bytes:
-        """linereq_read(): whole events; blocks (simulated time) until one, or EAGAIN."""
-        size = uapi.LINE_EVENT.size
-        if n < size:
-            raise oserror(errno.EINVAL)
-        with self.chip.us.lock:
-            if not self.readable_now():
-                if self.flags & os.O_NONBLOCK:
-                    raise oserror(errno.EAGAIN)
-                wait_readable(self)
-            assert self.events is not None
-            out = bytearray()
-            while self.events and len(out) + size <= n:
-                out += self.events.popleft()
-            return bytes(out)
+    event_size = uapi.LINE_EVENT.size
 
     # -- ioctl -------------------------------------------------------------------------------------
     def ioctl(self, request: int, arg: int | memoryview) -> int:
@@ -475,7 +491,7 @@ def create_line_handle(chip: GpioChip, arg: int | memoryview) -> None:
     _out(arg, uapi.with_fd(raw, fd))
 
 
-class LineEvent(DevFile):
+class LineEvent(EventQueueFile):
     """A v1 line event request (``struct lineevent_state``): one input line's edges as
     ``struct gpioevent_data``, in a 16-event FIFO that drops new events when full."""
 
@@ -504,29 +520,7 @@ class LineEvent(DevFile):
             )
             self.events.append(uapi.EVENT_DATA.pack(self.chip.monotonic_ns(stamp), event_id))
 
-    def readable_now(self) -> bool:
-        with self.chip.us.lock:
-            if self.closed:
-                return False
-            self.collect()
-            return bool(self.events)
-
-    def subscribe(self, wake: Callable[[], None]) -> Callable[[], None]:
-        return self._subscribe(wake)
-
-    def read(self, n: int) -> bytes:
-        size = uapi.EVENT_DATA.size
-        if n < size:
-            raise oserror(errno.EINVAL)
-        with self.chip.us.lock:
-            if not self.readable_now():
-                if self.flags & os.O_NONBLOCK:
-                    raise oserror(errno.EAGAIN)
-                wait_readable(self)
-            out = bytearray()
-            while self.events and len(out) + size <= n:
-                out += self.events.popleft()
-            return bytes(out)
+    event_size = uapi.EVENT_DATA.size
 
     def ioctl(self, request: int, arg: int | memoryview) -> int:
         with self.chip.us.lock:
