@@ -6,6 +6,14 @@ a UART, named from the SoC's side: the device listens on ``tx`` and talks on ``r
 A controller asks `Attachments.find` for the devices on its pins; matching is by
 electrical node, so a device on nets that a jumper joins to the controller's pins is
 found too, and one behind a removed jumper is not.
+
+`Attachments.find` answers from a cache (issue 13: it ran on every transfer). The cache is
+keyed by the attachment list's generation (bumped by `add`, `remove`, `detach`) and by the
+`Node` objects of the nets asked about (held, compared by identity). That is exact because
+`Circuit.connect` and `Circuit.disconnect` give every net whose node membership changes a new
+`Node` object: any change that could move an attachment into or out of the queried nodes
+gives a queried net a new node too. An `Attachment.nets` dict edited in place after `add` is
+not seen; call `invalidate()` after doing that.
 """
 
 from __future__ import annotations
@@ -45,6 +53,21 @@ class Attachments:
 
     def __init__(self) -> None:
         self._items: list[Attachment] = []
+        self._generation = 0
+        self._cache: dict[tuple[object, ...], tuple[Attachment, ...]] = {}
+        self.caching = True
+        """False: every `find` searches the list (the reference path the cache is tested
+        against, as ``UartReceiver.segment_decoding`` is for the UART)."""
+
+    @property
+    def generation(self) -> int:
+        """Bumped on every change to the list (and by `invalidate`): a key for callers' caches."""
+        return self._generation
+
+    def invalidate(self) -> None:
+        """Forget cached `find` answers (after editing an `Attachment.nets` in place)."""
+        self._generation += 1
+        self._cache.clear()
 
     def add(self, attachment: Attachment) -> Attachment:
         if attachment.kind not in KINDS:
@@ -56,6 +79,7 @@ class Attachments:
                 f"{attachment!r} names no nets: a device must be wired to something"
             )
         self._items.append(attachment)
+        self.invalidate()
         return attachment
 
     def attach(self, device: object, bus: str, kind: str, nets: Mapping[str, Net]) -> Attachment:
@@ -67,11 +91,13 @@ class Attachments:
             self._items.remove(attachment)
         except ValueError:
             raise ConfigurationError(f"{attachment!r} is not attached") from None
+        self.invalidate()
 
     def detach(self, device: object) -> list[Attachment]:
         """Remove every attachment of ``device``; returns them (so they can be put back)."""
         gone = [a for a in self._items if a.device is device]
         self._items = [a for a in self._items if a.device is not device]
+        self.invalidate()
         return gone
 
     def for_device(self, device: object) -> list[Attachment]:
@@ -90,6 +116,23 @@ class Attachments:
             (role, [nets] if isinstance(nets, Net) else list(nets))
             for role, nets in role_nets.items()
         ]
+        if not self.caching:
+            return self._find(kind, wanted)
+        key: tuple[object, ...] = (
+            kind,
+            self._generation,
+            *((role, *(n.node for n in nets)) for role, nets in wanted),
+        )
+        cached = self._cache.get(key)
+        if cached is not None:
+            return list(cached)
+        found = self._find(kind, wanted)
+        if len(self._cache) > 256:
+            self._cache.clear()  # stale keys (old nodes) are never asked again
+        self._cache[key] = tuple(found)
+        return found
+
+    def _find(self, kind: str, wanted: list[tuple[str, list[Net]]]) -> list[Attachment]:
         found: list[Attachment] = []
         for a in self._items:
             if a.kind != kind:

@@ -518,16 +518,30 @@ class BscBlock(RegisterBlock):
         sda, scl = self.nets()
         if not sda or not scl:
             return []
+        attachments = self.soc.attachments
+        found = attachments.find("i2c", sda=sda, scl=scl)
+        cached = self._slaves_cache if attachments.caching else None
+        if (
+            cached is not None
+            and cached[2] == attachments.generation
+            and len(cached[0]) == len(found)
+            and all(a is b for a, b in zip(cached[0], found, strict=True))
+        ):
+            return list(cached[1])  # the same attachments: the same front ends
         hub = hub_for(self.world)
         out: list[I2cSlave] = []
-        for att in self.soc.attachments.find("i2c", sda=sda, scl=scl):
+        for att in found:
             device = att.device
             if not isinstance(device, I2cTarget):
                 raise ConfigurationError(
                     f"{att!r} is attached as I2C but {type(device).__name__} is not an I2cTarget"
                 )
             out.append(hub.slave_for(device, att.nets["sda"], att.nets["scl"]))
+        self._slaves_cache = (tuple(found), tuple(out), attachments.generation)
         return out
+
+    _slaves_cache: tuple[tuple[object, ...], tuple[I2cSlave, ...], int] | None = None
+    """The last `slaves` answer: (attachments found, their front ends, attachments generation)."""
 
     def _pin_level(self, nets: list[Net]) -> bool:
         if self.level != "auto":
