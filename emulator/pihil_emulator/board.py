@@ -89,9 +89,12 @@ class Board:
         *,
         seed: int = 0,
         soc_overrides: Mapping[str, Any] | None = None,
+        world: World | None = None,
     ) -> None:
         self.profile = profile
-        self.world = World(seed)
+        # ``world``: build the board into a world shared with other boards (a `Bench`,
+        # pihil_emulator.world.multiboard); by default the board has a world of its own
+        self.world = World(seed) if world is None else world
         self.circuit = Circuit(self.world)
         try:
             self.variant: SocVariant = profile.variant.with_overrides(**dict(soc_overrides or {}))

@@ -94,13 +94,15 @@ class VcdRecorder:
         *,
         scope: str = "pihil",
         flush_changes: int = FLUSH_CHANGES,
+        names: Iterable[str] | None = None,
     ) -> None:
         self.world = world
         self.path = _checked_path(path)
         nets = list(nets)
         if not nets:
             raise ConfigurationError("a VCD recording needs at least one net")
-        names = [n.name for n in nets]
+        # ``names``: what the file calls each net (a world of several boards: ``a.GPIO14``)
+        names = [n.name for n in nets] if names is None else list(names)
         if len(set(names)) != len(names):
             twice = sorted({n for n in names if names.count(n) > 1})
             raise ConfigurationError(
@@ -109,7 +111,7 @@ class VcdRecorder:
             )
         self._scope = scope
         self._start_ns = world.now_ns
-        self._initial = {n.name: n.level for n in nets}
+        self._initial = {name: n.level for name, n in zip(names, nets, strict=True)}
         self._ids = {name: _identifier(i) for i, name in enumerate(self._initial)}
         self._changes: list[tuple[int, str, bool]] = []
         self._flush_at = max(1, int(flush_changes))
