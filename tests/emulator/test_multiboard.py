@@ -107,7 +107,7 @@ def test_same_seed_same_vcd(tmp_path: Path) -> None:
     assert _vcd(tmp_path / "3.vcd", 7) != _vcd(tmp_path / "4.vcd", 8)
 
 
-def test_uart_between_boards_reaches_b_and_the_vcd(tmp_path: Path) -> None:
+def test_cross_uart_joins_tx_of_each_to_rx_of_the_other() -> None:
     world = _two()
     for role in ("a", "b"):  # the jig's loopback wires go
         for wire in list(world[role].wires):
@@ -116,7 +116,3 @@ def test_uart_between_boards_reaches_b_and_the_vcd(tmp_path: Path) -> None:
     world.cross_uart("a", "b")
     assert world.net("a.GPIO14").node is world.net("b.GPIO15").node
     assert world.net("b.GPIO14").node is world.net("a.GPIO15").node
-    rec = world.record_vcd(tmp_path / "u.vcd", ["a.GPIO14", "b.GPIO15"])
-    port = world["a"].soc.block("uart0")
-    assert port is not None
-    rec.close()

@@ -427,11 +427,29 @@ def _merge(base: Any, child: Any) -> Any:
     return child
 
 
+def _base_of(path: Path, base: str) -> Path | None:
+    """The file that ``extends: base`` in ``path`` names (issue 14 item 3), or None.
+
+    A path (``./base.yaml``, ``../boards/x.yml``, ``~/b.yaml``) is taken relative to the file's
+    own folder; a bare name is looked up first beside the file, then among the shipped profiles,
+    so a custom profile anywhere can say ``extends: mirkopc``.
+    """
+    if "/" in base or base.endswith((".yaml", ".yml")):
+        candidate = (path.parent / Path(base).expanduser()).resolve()
+        return candidate if candidate.is_file() else None
+    for folder in (path.parent, PROFILES_DIR):
+        candidate = (folder / f"{base}.yaml").resolve()
+        if candidate.is_file() and candidate != path.resolve():
+            return candidate
+    return None
+
+
 def _load_merged(
     path: Path, chain: tuple[Path, ...] = (), texts: list[tuple[Path, str]] | None = None
 ) -> tuple[dict[str, Any], list[Path]]:
     """The merged data of ``path`` and its bases, and the files read; ``texts`` (when given)
     receives each file's resolved path and the text that was parsed."""
+    path = path.resolve()
     if path in chain:
         cycle = " → ".join(p.name for p in (*chain, path))
         raise ProfileError(str(path), "extends", f"no cycle ({cycle})")
@@ -439,12 +457,20 @@ def _load_merged(
     base_name = data.pop("extends", None)
     if base_name is None:
         return data, [path]
-    if not isinstance(base_name, str) or not base_name:
-        raise ProfileError(str(path), "extends", "the name of a base profile in the same folder")
-    base_path = path.parent / f"{base_name}.yaml"
-    if not base_path.is_file():
-        bases = sorted(p.stem for p in path.parent.glob("*.yaml") if p != path)
-        raise ProfileError(str(path), "extends", f"one of: {', '.join(bases)}")
+    expected = (
+        "a profile in the file's folder or a shipped one (by name), or a YAML file's path "
+        "relative to this file"
+    )
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise ProfileError(str(path), "extends", expected)
+    base_path = _base_of(path, base_name.strip())
+    if base_path is None:
+        bases = sorted(
+            {p.stem for p in path.parent.glob("*.yaml") if p != path} | set(profile_names())
+        )
+        raise ProfileError(
+            str(path), "extends", f"{expected}; {base_name!r} is none of: {', '.join(bases)}"
+        )
     base, files = _load_merged(base_path, (*chain, path), texts)
     return _merge(base, data), [path, *files]
 
