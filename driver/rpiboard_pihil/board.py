@@ -9,6 +9,7 @@ capability (``gpios``, ``pins``, ``i2c_buses``, ``spi_buses``, ``uarts``,
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, cast
@@ -70,7 +71,11 @@ class RpiBoard:
         from .backends import simulated
 
         catalogue = simulated.board_infos()
-        opts = parse_options(options, boards=tuple(catalogue))
+        from pihil_emulator.boards import is_profile_path
+
+        opts = parse_options(options, boards=tuple(catalogue), is_profile_file=is_profile_path)
+        if opts.board is not None and opts.board not in catalogue:
+            catalogue = {**catalogue, opts.board: _board_info_from_file(opts.board)}
         from .backends import remote
 
         if resource_name != LOCAL and not remote.is_resource(resource_name):
@@ -258,3 +263,20 @@ class RpiBoard:
             mode = "remote"
         state = "closed" if self._session.closed else "open"
         return f"RpiBoard({self._info.name!r}, {mode}, {state})"
+
+
+def _board_info_from_file(path: str) -> BoardInfo:
+    """The `BoardInfo` of a profile file (``options={"board": "./myboard.yaml"}``); a file
+    that does not load is an `OptionError` naming the file and what is wrong in it."""
+    from pihil_emulator import boards
+    from pihil_emulator import errors as emu
+
+    from .backends import simulated
+    from .errors import OptionError
+
+    try:
+        info = simulated.describe_board(boards.load_profile(path))
+    except emu.EmulatorError as exc:
+        raise OptionError(f"option 'board': profile file {path!r}: {exc}") from exc
+    # named by its path: the emulator builds the board from the file again by this name
+    return dataclasses.replace(info, name=path)

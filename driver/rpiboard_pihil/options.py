@@ -14,7 +14,7 @@ Seed=7, QueryInstrStatus=True"``; booleans are ``True``/``False``/``1``/``0``;
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -80,9 +80,14 @@ def _valid_keys_text() -> str:
 
 
 def parse_options(
-    options: Mapping[str, object] | str | None, *, boards: Sequence[str]
+    options: Mapping[str, object] | str | None,
+    *,
+    boards: Sequence[str],
+    is_profile_file: Callable[[str], bool] | None = None,
 ) -> ResolvedOptions:
-    """Validate ``options`` (dict, option string or None) against the known ``boards``."""
+    """Validate ``options`` (dict, option string or None) against the known ``boards``;
+    a ``board`` that ``is_profile_file`` accepts (a path to a profile YAML) passes too,
+    and is loaded by the caller."""
     if options is None:
         raw: dict[str, object] = {}
     elif isinstance(options, str):
@@ -112,8 +117,11 @@ def parse_options(
                 f"option 'board' must be a str naming a board profile ({', '.join(boards)}), "
                 f"got {board!r} ({type(board).__name__})"
             )
-        if board not in boards:
-            raise OptionError(f"unknown board {board!r}; known boards: {', '.join(boards)}")
+        if board not in boards and not (is_profile_file is not None and is_profile_file(board)):
+            raise OptionError(
+                f"unknown board {board!r}; known boards: {', '.join(boards)}; or a profile "
+                "file's path (./myboard.yaml, which may `extends: mirkopc`)"
+            )
     devices = raw.get("devices", {})
     if not isinstance(devices, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in devices.items()

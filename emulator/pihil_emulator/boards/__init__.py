@@ -14,6 +14,7 @@ from .profile import (
     HeaderSpec,
     JumperSpec,
     PullSpec,
+    is_profile_path,
     load_profile,
     profile_names,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "PinInfo",
     "PinMap",
     "PullSpec",
+    "is_profile_path",
     "load_profile",
     "profile_names",
 ]

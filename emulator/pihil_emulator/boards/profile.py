@@ -345,12 +345,18 @@ def profile_names() -> list[str]:
     return sorted(p.stem for p in PROFILES_DIR.glob("*.yaml") if not p.stem.startswith("_"))
 
 
-def _locate(name_or_path: str | Path) -> Path:
-    if (
+def is_profile_path(name_or_path: str | Path) -> bool:
+    """True when ``name_or_path`` names a profile file (a path, or a ``.yaml``/``.yml``
+    name) rather than a shipped profile's name."""
+    return (
         isinstance(name_or_path, Path)
         or "/" in str(name_or_path)
         or str(name_or_path).endswith((".yaml", ".yml"))
-    ):
+    )
+
+
+def _locate(name_or_path: str | Path) -> Path:
+    if is_profile_path(name_or_path):
         path = Path(name_or_path)
         if not path.is_file():
             raise ProfileError(str(path), "(file)", "an existing YAML file")
