@@ -148,11 +148,25 @@ class Sht3x(I2cTarget):
         temperature_c: float = 25.0,
         humidity_rh: float = 50.0,
         timing: Timing = "max",
+        measurement_ns: int | None = None,
     ) -> None:
         if timing not in ("max", "typ"):
             raise ConfigurationError(f"timing is 'max' or 'typ', got {timing!r}")
+        if measurement_ns is not None and (
+            isinstance(measurement_ns, bool)
+            or not isinstance(measurement_ns, int)
+            or not 0 < measurement_ns <= MEASUREMENT_NS["high"][1]
+        ):
+            raise ConfigurationError(
+                "measurement_ns is this part's own measurement time in ns, 1.."
+                f"{MEASUREMENT_NS['high'][1]} (the data sheet's maximum), got {measurement_ns!r}"
+            )
         super().__init__(address, name)
         self.timing: Timing = timing
+        self.measurement_ns = measurement_ns
+        """This part's own tMEAS, whatever the repeatability (None: the data sheet's ``timing``
+        value). Real parts take anything up to the maximum (data sheet Table 4 gives typical and
+        maximum), so where a clock-stretched read ends depends on the part."""
         self._temperature_c = self._check_t(temperature_c)
         self._humidity_rh = self._check_rh(humidity_rh)
         self.status = STATUS_RESET
@@ -226,8 +240,17 @@ class Sht3x(I2cTarget):
         self._catch_up()
         return self._pending is not None or self.now_ns < self._busy_until_ns
 
+    @property
+    def measurement_end_ns(self) -> int | None:
+        """When the single-shot measurement in progress completes (a stretched read header
+        holds SCL until then); None when none is in progress."""
+        self._catch_up()
+        return self._pending.end_ns if self._pending is not None else None
+
     # -- measurements -------------------------------------------------------------------
     def _tmeas(self, repeatability: str) -> int:
+        if self.measurement_ns is not None:
+            return self.measurement_ns
         typ, mx = MEASUREMENT_NS[repeatability]
         return mx if self.timing == "max" else typ
 

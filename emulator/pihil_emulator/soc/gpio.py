@@ -399,7 +399,10 @@ class GpioBlock(RegisterBlock):
         """GPSET/GPCLR of one bank. Checks its own value, so `writer` can hand it out as is.
 
         One output line whose latch flips (a GPIO round trip) is done here; anything
-        else goes through `_change_latch`.
+        else goes through `_change_latch`. Bits above the bank's last line (GPSET1/GPCLR1
+        bits 22-31 on the BCM2835, 26-31 on the BCM2711: soc-facts §3.2) are reserved: the
+        chip ignores them, and the SoC's `RegisterPolicy` records a warning (or raises when
+        strict), on this mapped path as through `write`.
         """
         mask = self._bank_mask(shift)
         change = self._change_latch
@@ -407,13 +410,19 @@ class GpioBlock(RegisterBlock):
         owners = self._out_owner
         drive = _HIGH if level else _LOW
         whole_bank0 = not shift and mask == 0xFFFF_FFFF  # every bit a line: nothing to cut
+        register = self.MAP.get(reg, self.name)
 
         def write(value: int) -> None:
             if not 0 <= value <= 0xFFFF_FFFF:
                 raise RegisterError(
                     f"{self.name}.{reg}: a 32-bit register takes 0..0xffffffff, got {value:#x}"
                 )
-            bits = value if whole_bank0 else (value & mask) << shift
+            if whole_bank0:
+                bits = value
+            else:
+                if value & ~mask and self.policy is not None:
+                    value = self.policy.undefined_bits(self.name, register, value)
+                bits = (value & mask) << shift
             latch = self._latch
             changed = bits & ~latch if level else bits & latch
             if not changed:
