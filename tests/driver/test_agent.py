@@ -159,7 +159,7 @@ def test_device_errors_reset_and_status_checking_through_the_agent(agent: AgentS
     assert isinstance(backend, SimulatedBackend)
     with remote(agent) as board:
         u = board.ivi_utility
-        assert u.simulation_enabled is False  # board.simulation is not served remotely
+        assert u.simulation_enabled is True  # the agent emulates: board.simulation is served
         backend.record_device_error(DeviceErrorCode.BUS_ERROR, 'bsc1: "stuck" SDA')
         assert u.error_query_all() == [ErrorQueryResult(2, 'bsc1: "stuck" SDA')]
         assert u.error_query() is None
@@ -170,7 +170,7 @@ def test_device_errors_reset_and_status_checking_through_the_agent(agent: AgentS
         board.gpios[23].set_output(True)
         u.reset()  # *RST: the line is an input again
         assert board.gpios[23].direction is Direction.INPUT
-        assert repr(board) == "RpiBoard('mirkopc', remote, open)"
+        assert repr(board) == "RpiBoard('mirkopc', simulated, open)"
 
 
 def test_pyvisa_speaks_to_the_agent_as_a_raw_socket_instrument(agent: AgentServer) -> None:

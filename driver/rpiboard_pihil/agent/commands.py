@@ -11,21 +11,19 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable
 
 from .. import errors as err
 from ..backends.base import I2C_MAX_MESSAGE, Backend, I2cMessage, UartFormat
 from ..enums import Direction, Drive, Edge, Function, Parity, Pull
+from .args import as_text, block, flag, integer, member, nargs, one_of
 from .protocol import (
     DATA_OUT_OF_RANGE,
-    DATA_TYPE_ERROR,
     EXECUTION_ERROR,
     MAX_BLOCK,
     MAX_DELAY_NS,
     MAX_QUEUE,
     MISSING_PARAMETER,
-    PARAMETER_NOT_ALLOWED,
     QUEUE_OVERFLOW,
     TOO_MUCH_DATA,
     UNDEFINED_HEADER,
@@ -36,66 +34,9 @@ from .protocol import (
     error_details,
     format_error,
     quote,
+    registrar,
 )
-
-T = TypeVar("T", bound=enum.Enum)
-
-# -- arguments ------------------------------------------------------------------------------
-
-
-def _nargs(cmd: Command, n: int, usage: str) -> list[str | bytes]:
-    if len(cmd.args) < n:
-        raise ProtocolError(MISSING_PARAMETER, f"{cmd.header} takes {usage}")
-    if len(cmd.args) > n:
-        raise ProtocolError(PARAMETER_NOT_ALLOWED, f"{cmd.header} takes {usage}; too many")
-    return cmd.args
-
-
-def _text(arg: str | bytes, what: str) -> str:
-    if isinstance(arg, bytes):
-        raise ProtocolError(DATA_TYPE_ERROR, f"{what} is a number or word, not a block")
-    return arg
-
-
-def _int(arg: str | bytes, what: str, low: int, high: int) -> int:
-    text = _text(arg, what)
-    if not text or len(text) > 20 or not (text.lstrip("+-").isdigit() and text.isascii()):
-        raise ProtocolError(DATA_TYPE_ERROR, f"{what} takes an integer {low}..{high}; got {text!r}")
-    value = int(text)
-    if not low <= value <= high:
-        raise ProtocolError(DATA_OUT_OF_RANGE, f"{what} must be {low}..{high}; got {value}")
-    return value
-
-
-def _word(arg: str | bytes, kind: type[T], what: str) -> T:
-    text = _text(arg, what).upper()
-    for m in kind:
-        if text in (m.name, str(m.value).upper()):
-            return m
-    legal = ", ".join(m.name for m in kind)
-    raise ProtocolError(DATA_OUT_OF_RANGE, f"{what} takes one of {legal}; got {text[:40]!r}")
-
-
-def _bool(arg: str | bytes, what: str) -> bool:
-    return bool(_int(arg, what, 0, 1))
-
-
-def _block(arg: str | bytes, what: str, limit: int) -> bytes:
-    if not isinstance(arg, bytes):
-        raise ProtocolError(DATA_TYPE_ERROR, f"{what} takes a #<n><len><bytes> block")
-    if len(arg) > limit:
-        raise ProtocolError(TOO_MUCH_DATA, f"{what}: {len(arg)} bytes is more than {limit}")
-    return arg
-
-
-def _one_of(value: int, legal: Sequence[int], what: str) -> int:
-    if value not in legal:
-        names = ", ".join(str(x) for x in legal)
-        raise ProtocolError(
-            DATA_OUT_OF_RANGE, f"{what} {value} is not on this board; legal: {names}"
-        )
-    return value
-
+from .sim_commands import SIM_HANDLERS, SimHandler, SimState
 
 # -- dispatch -------------------------------------------------------------------------------
 
@@ -118,13 +59,11 @@ Handler = Callable[["Agent", Command], bytes | None]
 HANDLERS: dict[str, Handler] = {}
 
 
-def handles(*headers: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        for h in headers:
-            HANDLERS[h] = fn
-        return fn
+def _sim_handler(fn: SimHandler) -> Handler:
+    return lambda a, c: fn(a.sim, c)
 
-    return register
+
+handles = registrar(HANDLERS)
 
 
 class Agent:
@@ -134,6 +73,8 @@ class Agent:
         self.backend = backend
         self.info = backend.info
         self.errors: list[str] = []
+        self.sim = SimState(backend)
+        """The SIM commands' wires and faults (`sim_commands`)."""
         self.boot_id = boot_id(backend)
         """What ``SYST:BOOT?`` answers: the kernel's boot id on a real board (a new one after
         every reboot), a fresh one per agent for an emulated board."""
@@ -176,22 +117,22 @@ class Agent:
 
     # checked arguments
     def line(self, arg: str | bytes) -> int:
-        return _one_of(_int(arg, "line", 0, 999), self.info.gpios, "GPIO line")
+        return one_of(integer(arg, "line", 0, 999), self.info.gpios, "GPIO line")
 
     def i2c(self, arg: str | bytes) -> int:
-        return _one_of(
-            _int(arg, "I2C bus", 0, 999), [b.number for b in self.info.i2c_buses], "I2C bus"
+        return one_of(
+            integer(arg, "I2C bus", 0, 999), [b.number for b in self.info.i2c_buses], "I2C bus"
         )
 
     def spi(self, bus: str | bytes, cs: str | bytes) -> tuple[int, int]:
-        b = _one_of(
-            _int(bus, "SPI bus", 0, 999), [s.number for s in self.info.spi_buses], "SPI bus"
+        b = one_of(
+            integer(bus, "SPI bus", 0, 999), [s.number for s in self.info.spi_buses], "SPI bus"
         )
         sb = next(s for s in self.info.spi_buses if s.number == b)
-        return b, _one_of(_int(cs, "chip select", 0, 999), sb.chip_selects, "chip select")
+        return b, one_of(integer(cs, "chip select", 0, 999), sb.chip_selects, "chip select")
 
     def uart(self, arg: str | bytes) -> int:
-        return _one_of(_int(arg, "UART", 0, 999), [u.number for u in self.info.uarts], "UART")
+        return one_of(integer(arg, "UART", 0, 999), [u.number for u in self.info.uarts], "UART")
 
 
 def _ok(value: object) -> bytes:
@@ -207,7 +148,7 @@ def _ok(value: object) -> bytes:
 
 @handles("*IDN?")
 def _idn(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     from ..utility import DRIVER_VERSION
 
     ident = a.backend.identify()
@@ -217,70 +158,70 @@ def _idn(a: Agent, c: Command) -> bytes:
 
 @handles("*OPC?")
 def _opc(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return b"1"
 
 
 @handles("*RST")
 def _rst(a: Agent, c: Command) -> None:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     a.backend.reset()
 
 
 @handles("*CLS")
 def _cls(a: Agent, c: Command) -> None:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     a.errors.clear()
 
 
 @handles("SYST:ERR?", "SYSTEM:ERROR?", "SYST:ERR:NEXT?")
 def _err(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return (a.errors.pop(0) if a.errors else '0,"No error"').encode()
 
 
 @handles("SYST:BOARD?")
 def _board(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return a.info.name.encode()
 
 
 @handles("SYST:BOOT?")
 def _boot(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return a.boot_id.encode()
 
 
 @handles("SYST:IDEN?")
 def _iden(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     i = a.backend.identify()
     return ",".join(quote(t) for t in (i.manufacturer, i.model, i.reported)).encode()
 
 
 @handles("SYST:SIM?")
 def _sim(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return _ok(a.backend.simulated)
 
 
 @handles("SYST:TIME?")
 def _time(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     return _ok(a.backend.now_ns())
 
 
 @handles("SYST:DERR?")
 def _derr(a: Agent, c: Command) -> bytes:
-    _nargs(c, 0, "no arguments")
+    nargs(c, 0, "no arguments")
     errs = a.backend.device_errors()
     return ",".join([str(len(errs))] + [f"{e.code},{quote(e.message)}" for e in errs]).encode()
 
 
 @handles("DELAY")
 def _delay(a: Agent, c: Command) -> None:
-    (ns,) = _nargs(c, 1, "<ns>")
-    a.backend.delay_ns(_int(ns, "delay (ns)", 0, MAX_DELAY_NS))
+    (ns,) = nargs(c, 1, "<ns>")
+    a.backend.delay_ns(integer(ns, "delay (ns)", 0, MAX_DELAY_NS))
 
 
 # GPIO
@@ -289,67 +230,67 @@ def _delay(a: Agent, c: Command) -> None:
 @handles("GPIO:FUNC", "GPIO:FUNC?")
 def _func(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         return _ok(a.backend.gpio_get_function(a.line(line)))
-    line, f = _nargs(c, 2, "<line>,<INPUT|OUTPUT|ALT0..ALT5>")
-    a.backend.gpio_set_function(a.line(line), _word(f, Function, "function"))
+    line, f = nargs(c, 2, "<line>,<INPUT|OUTPUT|ALT0..ALT5>")
+    a.backend.gpio_set_function(a.line(line), member(f, Function, "function"))
     return None
 
 
 @handles("GPIO:DIR", "GPIO:DIR?")
 def _dir(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         return _ok(a.backend.gpio_get_direction(a.line(line)))
-    line, d, v = _nargs(c, 3, "<line>,<INPUT|OUTPUT>,<0|1>")
+    line, d, v = nargs(c, 3, "<line>,<INPUT|OUTPUT>,<0|1>")
     n = a.line(line)
-    a.backend.gpio_set_direction(n, _word(d, Direction, "direction"), _bool(v, "value"))
+    a.backend.gpio_set_direction(n, member(d, Direction, "direction"), flag(v, "value"))
     return None
 
 
 @handles("GPIO:LEV", "GPIO:LEV?")
 def _lev(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         return _ok(a.backend.gpio_read(a.line(line)))
-    line, v = _nargs(c, 2, "<line>,<0|1>")
+    line, v = nargs(c, 2, "<line>,<0|1>")
     n = a.line(line)
-    a.backend.gpio_write(n, _bool(v, "value"))
+    a.backend.gpio_write(n, flag(v, "value"))
     return None
 
 
 @handles("GPIO:PULL", "GPIO:PULL?")
 def _pull(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         return _ok(a.backend.gpio_get_pull(a.line(line)))
-    line, p = _nargs(c, 2, "<line>,<NONE|UP|DOWN>")
+    line, p = nargs(c, 2, "<line>,<NONE|UP|DOWN>")
     n = a.line(line)
-    a.backend.gpio_set_pull(n, _word(p, Pull, "pull"))
+    a.backend.gpio_set_pull(n, member(p, Pull, "pull"))
     return None
 
 
 @handles("GPIO:DRIV", "GPIO:DRIV?")
 def _drive(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         return _ok(a.backend.gpio_get_drive(a.line(line)))
-    line, d = _nargs(c, 2, "<line>,<PUSH_PULL|OPEN_DRAIN>")
+    line, d = nargs(c, 2, "<line>,<PUSH_PULL|OPEN_DRAIN>")
     n = a.line(line)
-    a.backend.gpio_set_drive(n, _word(d, Drive, "drive"))
+    a.backend.gpio_set_drive(n, member(d, Drive, "drive"))
     return None
 
 
 @handles("GPIO:EDGE", "GPIO:EDGE?")
 def _edge(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (line,) = _nargs(c, 1, "<line>")
+        (line,) = nargs(c, 1, "<line>")
         edge, debounce = a.backend.gpio_get_edge_detection(a.line(line))
         return _ok(edge) + b"," + _ok(debounce)
-    line, e, d = _nargs(c, 3, "<line>,<NONE|RISING|FALLING|BOTH>,<debounce ns>")
+    line, e, d = nargs(c, 3, "<line>,<NONE|RISING|FALLING|BOTH>,<debounce ns>")
     n = a.line(line)
-    edge = _word(e, Edge, "edge")
-    debounce = _int(d, "debounce (ns)", 0, 4_294_967_295_000)
+    edge = member(e, Edge, "edge")
+    debounce = integer(d, "debounce (ns)", 0, 4_294_967_295_000)
     if edge is not Edge.NONE and a.backend.gpio_get_direction(n) is not Direction.INPUT:
         raise err.ConfigurationError(
             f"GPIO{n} is an output; edge detection needs direction = Direction.INPUT"
@@ -360,9 +301,9 @@ def _edge(a: Agent, c: Command) -> bytes | None:
 
 @handles("GPIO:WAIT?")
 def _wait(a: Agent, c: Command) -> bytes:
-    line, t = _nargs(c, 2, "<line>,<timeout ns>")
+    line, t = nargs(c, 2, "<line>,<timeout ns>")
     n = a.line(line)
-    timeout = _int(t, "timeout (ns)", 0, MAX_DELAY_NS)
+    timeout = integer(t, "timeout (ns)", 0, MAX_DELAY_NS)
     if a.backend.gpio_get_edge_detection(n)[0] is Edge.NONE:
         raise err.ConfigurationError(
             f"GPIO{n} has no edge detection; set edge_detection (Edge.RISING, Edge.FALLING "
@@ -389,14 +330,14 @@ def _i2c_xfer(a: Agent, c: Command) -> bytes:
         raise ProtocolError(MISSING_PARAMETER, f"{c.header} takes {usage}")
     messages: list[I2cMessage] = []
     for i in range(0, len(rest), 3):
-        kind = _text(rest[i], "message kind").upper()
-        addr = _int(rest[i + 1], "I2C address", 0, 0x7F)
+        kind = as_text(rest[i], "message kind").upper()
+        addr = integer(rest[i + 1], "I2C address", 0, 0x7F)
         if kind == "W":
-            data = _block(rest[i + 2], "I2C write data", I2C_MAX_MESSAGE)
+            data = block(rest[i + 2], "I2C write data", I2C_MAX_MESSAGE)
             messages.append(I2cMessage(addr, False, data, len(data)))
         elif kind == "R":
             messages.append(
-                I2cMessage(addr, True, b"", _int(rest[i + 2], "read length", 1, I2C_MAX_MESSAGE))
+                I2cMessage(addr, True, b"", integer(rest[i + 2], "read length", 1, I2C_MAX_MESSAGE))
             )
         else:
             raise ProtocolError(DATA_OUT_OF_RANGE, f"message kind is W or R; got {kind[:10]!r}")
@@ -408,11 +349,11 @@ def _i2c_xfer(a: Agent, c: Command) -> bytes:
 @handles("I2C:FREQ", "I2C:FREQ?")
 def _i2c_freq(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (bus,) = _nargs(c, 1, "<bus>")
+        (bus,) = nargs(c, 1, "<bus>")
         return _ok(a.backend.i2c_get_frequency(a.i2c(bus)))
-    bus, hz = _nargs(c, 2, "<bus>,<hz>")
+    bus, hz = nargs(c, 2, "<bus>,<hz>")
     n = a.i2c(bus)
-    a.backend.i2c_set_frequency(n, _int(hz, "I2C frequency (Hz)", 1, 1_000_000))
+    a.backend.i2c_set_frequency(n, integer(hz, "I2C frequency (Hz)", 1, 1_000_000))
     return None
 
 
@@ -421,30 +362,30 @@ def _i2c_freq(a: Agent, c: Command) -> bytes | None:
 
 @handles("SPI:XFER?")
 def _spi_xfer(a: Agent, c: Command) -> bytes:
-    bus, cs, data = _nargs(c, 3, "<bus>,<cs>,<block>")
+    bus, cs, data = nargs(c, 3, "<bus>,<cs>,<block>")
     b, s = a.spi(bus, cs)
-    return encode_block(a.backend.spi_transfer(b, s, _block(data, "SPI data", 65536)))
+    return encode_block(a.backend.spi_transfer(b, s, block(data, "SPI data", 65536)))
 
 
 @handles("SPI:MODE", "SPI:MODE?")
 def _spi_mode(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        bus, cs = _nargs(c, 2, "<bus>,<cs>")
+        bus, cs = nargs(c, 2, "<bus>,<cs>")
         return _ok(a.backend.spi_get_mode(*a.spi(bus, cs)))
-    bus, cs, m = _nargs(c, 3, "<bus>,<cs>,<mode 0..3>")
+    bus, cs, m = nargs(c, 3, "<bus>,<cs>,<mode 0..3>")
     b, s = a.spi(bus, cs)
-    a.backend.spi_set_mode(b, s, _int(m, "SPI mode", 0, 3))
+    a.backend.spi_set_mode(b, s, integer(m, "SPI mode", 0, 3))
     return None
 
 
 @handles("SPI:SPEED", "SPI:SPEED?")
 def _spi_speed(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        bus, cs = _nargs(c, 2, "<bus>,<cs>")
+        bus, cs = nargs(c, 2, "<bus>,<cs>")
         return _ok(a.backend.spi_get_speed(*a.spi(bus, cs)))
-    bus, cs, hz = _nargs(c, 3, "<bus>,<cs>,<hz>")
+    bus, cs, hz = nargs(c, 3, "<bus>,<cs>,<hz>")
     b, s = a.spi(bus, cs)
-    a.backend.spi_set_speed(b, s, _int(hz, "SPI speed (Hz)", 1, 125_000_000))
+    a.backend.spi_set_speed(b, s, integer(hz, "SPI speed (Hz)", 1, 125_000_000))
     return None
 
 
@@ -454,16 +395,16 @@ def _spi_speed(a: Agent, c: Command) -> bytes | None:
 @handles("UART:FORM", "UART:FORM?")
 def _uart_form(a: Agent, c: Command) -> bytes | None:
     if c.query:
-        (u,) = _nargs(c, 1, "<uart>")
+        (u,) = nargs(c, 1, "<uart>")
         f = a.backend.uart_get_format(a.uart(u))
         return f"{f.baud_rate},{f.data_bits},{f.parity.value},{f.stop_bits}".encode()
-    u, baud, bits, parity, stop = _nargs(c, 5, "<uart>,<baud>,<5..8>,<N|E|O|M|S>,<1|2>")
+    u, baud, bits, parity, stop = nargs(c, 5, "<uart>,<baud>,<5..8>,<N|E|O|M|S>,<1|2>")
     n = a.uart(u)
     fmt = UartFormat(
-        _int(baud, "baud rate", 1, 31_250_000),
-        _int(bits, "data bits", 5, 8),
-        _word(parity, Parity, "parity"),
-        _int(stop, "stop bits", 1, 2),
+        integer(baud, "baud rate", 1, 31_250_000),
+        integer(bits, "data bits", 5, 8),
+        member(parity, Parity, "parity"),
+        integer(stop, "stop bits", 1, 2),
     )
     a.backend.uart_set_format(n, fmt)
     return None
@@ -471,39 +412,44 @@ def _uart_form(a: Agent, c: Command) -> bytes | None:
 
 @handles("UART:WRIT")
 def _uart_write(a: Agent, c: Command) -> None:
-    u, data = _nargs(c, 2, "<uart>,<block>")
+    u, data = nargs(c, 2, "<uart>,<block>")
     n = a.uart(u)
-    a.backend.uart_write(n, _block(data, "UART data", MAX_BLOCK))
+    a.backend.uart_write(n, block(data, "UART data", MAX_BLOCK))
 
 
 @handles("UART:READ?")
 def _uart_read(a: Agent, c: Command) -> bytes:
-    u, count, t = _nargs(c, 3, "<uart>,<count>,<timeout ns>")
+    u, count, t = nargs(c, 3, "<uart>,<count>,<timeout ns>")
     n = a.uart(u)
-    k = _int(count, "count", 0, MAX_BLOCK)
-    return encode_block(a.backend.uart_read(n, k, _int(t, "timeout (ns)", 0, MAX_DELAY_NS)))
+    k = integer(count, "count", 0, MAX_BLOCK)
+    return encode_block(a.backend.uart_read(n, k, integer(t, "timeout (ns)", 0, MAX_DELAY_NS)))
 
 
 @handles("UART:WAIT?")
 def _uart_waiting(a: Agent, c: Command) -> bytes:
-    (u,) = _nargs(c, 1, "<uart>")
+    (u,) = nargs(c, 1, "<uart>")
     return _ok(a.backend.uart_in_waiting(a.uart(u)))
 
 
 @handles("UART:BRK")
 def _uart_break(a: Agent, c: Command) -> None:
-    u, ns = _nargs(c, 2, "<uart>,<ns>")
+    u, ns = nargs(c, 2, "<uart>,<ns>")
     n = a.uart(u)
-    a.backend.uart_send_break(n, _int(ns, "break (ns)", 1, 10_000_000_000))
+    a.backend.uart_send_break(n, integer(ns, "break (ns)", 1, 10_000_000_000))
 
 
 @handles("UART:FLUSH")
 def _uart_flush(a: Agent, c: Command) -> None:
-    (u,) = _nargs(c, 1, "<uart>")
+    (u,) = nargs(c, 1, "<uart>")
     a.backend.uart_flush(a.uart(u))
 
 
 @handles("UART:DISC")
 def _uart_discard(a: Agent, c: Command) -> None:
-    (u,) = _nargs(c, 1, "<uart>")
+    (u,) = nargs(c, 1, "<uart>")
     a.backend.uart_discard_input(a.uart(u))
+
+
+# SIM: board.simulation of an emulated board (sim_commands)
+
+HANDLERS.update({header: _sim_handler(fn) for header, fn in SIM_HANDLERS.items()})

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from .. import errors as err
 
@@ -129,6 +130,25 @@ def encode_block(data: bytes) -> bytes:
     """An IEEE 488.2 definite-length block."""
     size = str(len(data)).encode()
     return b"#" + str(len(size)).encode() + size + bytes(data)
+
+
+# -- the command tables -----------------------------------------------------------------------
+
+H = TypeVar("H")
+
+
+def registrar(table: dict[str, H]) -> Callable[..., Callable[[H], H]]:
+    """A ``@handles("HDR", "HDR?")`` decorator that puts its function in ``table``."""
+
+    def handles(*headers: str) -> Callable[[H], H]:
+        def register(fn: H) -> H:
+            for h in headers:
+                table[h] = fn
+            return fn
+
+        return register
+
+    return handles
 
 
 # -- reading commands -----------------------------------------------------------------------

@@ -7,6 +7,10 @@ is one round trip; a command is sent together with ``SYST:ERR?`` so that it
 costs one round trip too and its error comes back as the driver exception the
 agent raised (rebuilt from the error code and its JSON details).
 
+On an agent that emulates its board (``pihil agent --sim``) the session is simulated and
+``board.simulation`` is served through the agent's SIM commands
+(`agent.remote_simulation`).
+
 The token for an agent started with ``--token-file`` comes from the
 ``PIHIL_AGENT_TOKEN`` variable (or the file named by ``PIHIL_AGENT_TOKEN_FILE``).
 """
@@ -22,6 +26,7 @@ from typing import Any
 
 from .. import errors as err
 from ..agent.protocol import BOARD_IN_USE, ERROR_CODES, encode_block
+from ..agent.remote_simulation import RemoteSimulation
 from ..board_info import BoardInfo
 from ..enums import DeviceErrorCode, Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
 from ..utility import ErrorQueryResult
@@ -155,6 +160,8 @@ class RemoteBackend:
             manufacturer, model, reported = _strings(self._query("SYST:IDEN?"))
             self._identity = Identity(manufacturer, model, reported)
             self._sim_agent = self._query("SYST:SIM?") == "1"
+            self.simulation = RemoteSimulation(self)
+            """``board.simulation`` when the agent emulates the board (`agent.remote_simulation`)."""
             self._boot = self._query("SYST:BOOT?")
         except BaseException:
             self.close()
@@ -254,10 +261,10 @@ class RemoteBackend:
             self._inst.timeout = want
             self._timeout = want
 
-    def _query(self, text: str, extra_ns: int = 0) -> str:
+    def _query(self, text: str | bytes, extra_ns: int = 0) -> str:
         if hasattr(self, "_sim_agent"):
             self._set_timeout(extra_ns)
-        self._send(text.encode())
+        self._send(text.encode() if isinstance(text, str) else text)
         return self._line().rstrip("\r")
 
     def _command(self, payload: bytes | str, extra_ns: int = 0) -> None:
@@ -295,8 +302,15 @@ class RemoteBackend:
 
     @property
     def simulated(self) -> bool:
-        # board.simulation is not served over the network: the session is a remote board
-        return False
+        # an agent that emulates its board serves board.simulation (its SIM commands)
+        return self._sim_agent
+
+    def sim_query(self, payload: bytes) -> str:
+        """A SIM query (text or blocks in ``payload``): its one answer line."""
+        return self._query(payload)
+
+    def sim_command(self, payload: bytes, extra_ns: int = 0) -> None:
+        self._command(payload, extra_ns)
 
     def identify(self) -> Identity:
         return self._identity
