@@ -182,6 +182,20 @@ class RpiBoardUtility(IviUtility):
         return self._identity.reported
 
     @property
+    def instrument_serial_number(self) -> str | None:
+        """The board's serial number: ``/proc/device-tree/serial-number`` on hardware; None
+        where the board does not give one (the emulator, a board without it)."""
+        self._open()
+        return self._identity.serial
+
+    @property
+    def instrument_revision(self) -> str | None:
+        """The board's revision code: ``Revision`` in ``/proc/cpuinfo`` on hardware (for
+        example ``c03141`` for a CM4); None where the board does not give one."""
+        self._open()
+        return self._identity.revision
+
+    @property
     def supported_instrument_models(self) -> tuple[str, ...]:
         """Models this driver supports, exactly as `instrument_model` returns them."""
         return self._supported

@@ -529,3 +529,16 @@ def test_config_lines_follow_which_bus_is_on_the_header(
     info = board_infos()[board]
     assert _i2c_enable_line(info, bus) == enable
     assert _i2c_baudrate_line(info, bus, 50_000) == baudrate
+
+
+def test_serial_number_and_revision_come_from_the_kernel(fake_linux: FakeLinux) -> None:
+    """Issue 14 "Reports": a real board's serial and revision, for the run's reports; the
+    device tree's string ends in NUL, cpuinfo is ``key<TAB>: value`` lines."""
+    backend = fake_linux.open()
+    assert (backend.identify().serial, backend.identify().revision) == (None, None)
+    (fake_linux.root / "proc/device-tree/serial-number").write_bytes(b"10000000a1b2c3d4\x00")
+    (fake_linux.root / "proc/cpuinfo").write_text(
+        "processor\t: 0\nHardware\t: BCM2835\nRevision\t: c03141\nSerial\t\t: 10000000a1b2c3d4\n"
+    )
+    identity = backend.identify()
+    assert (identity.serial, identity.revision) == ("10000000a1b2c3d4", "c03141")

@@ -86,6 +86,10 @@ class Identity:
     model: str
     reported: str
     """The raw identity: ``/proc/device-tree/model`` on hardware, the profile model in simulation."""
+    serial: str | None = None
+    """The board's serial number (``/proc/device-tree/serial-number`` on hardware), if known."""
+    revision: str | None = None
+    """The board's revision code (``Revision`` of ``/proc/cpuinfo`` on hardware), if known."""
 
 
 class Backend(Protocol):

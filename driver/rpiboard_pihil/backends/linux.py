@@ -61,6 +61,7 @@ DEFAULT_ROOT = Path("/")
 CONSUMER = "rpiboard_pihil"
 GPIO_CHIP_LABELS = ("pinctrl-bcm2835", "pinctrl-bcm2711")
 MODEL_FILE = "proc/device-tree/model"
+SERIAL_FILE = "proc/device-tree/serial-number"
 SIMULATION_HINT = (
     "To run without hardware use the emulator: "
     "RpiBoard('local', options={'simulate': True, 'board': 'mirkopc'}) "
@@ -324,7 +325,30 @@ class LinuxBackend:
         return self._info
 
     def identify(self) -> Identity:
-        return Identity(self._info.manufacturer, self._info.model, self.reported_model)
+        return Identity(
+            self._info.manufacturer,
+            self._info.model,
+            self.reported_model,
+            serial=self._board_fact(SERIAL_FILE, None),
+            revision=self._board_fact("proc/cpuinfo", "Revision"),
+        )
+
+    def _board_fact(self, relative: str, key: str | None) -> str | None:
+        """A line of a /proc file (``key: value`` in /proc/cpuinfo), or a device-tree string;
+        None when the kernel does not offer it (an absent file is no error: not every
+        board has a serial number in its device tree)."""
+        try:
+            text = (self.root / relative).read_bytes().decode("ascii", "replace")
+        except OSError:
+            return None
+        if key is None:
+            value = text.strip("\x00\n ")
+            return value or None
+        for line in text.splitlines():
+            name, sep, value = line.partition(":")
+            if sep and name.strip() == key and value.strip():
+                return value.strip()
+        return None
 
     def now_ns(self) -> int:
         return time.monotonic_ns()
