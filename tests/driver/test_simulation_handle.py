@@ -193,3 +193,19 @@ def test_userspace_runs_sleep_on_simulated_time() -> None:
         assert board.simulation.now_ns - start == 500_000_000
     finally:
         board.close()
+
+
+def test_an_unknown_device_name_lists_the_boards_devices() -> None:
+    """Issue 14: ``sim.devices["nosuch"]`` was a bare KeyError; now it names the board's
+    devices (and suggests a close name), and is still a KeyError for ``in`` and ``get``."""
+    from rpiboard_pihil import RpiBoard
+    from rpiboard_pihil.backends.device_table import UnknownDeviceError
+
+    with RpiBoard("local", options={"simulate": True, "board": "mirkopc"}) as board:
+        devices = board.simulation.devices
+        with pytest.raises(UnknownDeviceError, match=r"no device 'rtcc' \(did you mean rtc\?\)"):
+            devices["rtcc"]
+        with pytest.raises(KeyError, match=r"its devices: adc, .*rtc"):
+            devices["nosuch"]
+        assert "rtc" in devices
+        assert devices.get("nosuch") is None

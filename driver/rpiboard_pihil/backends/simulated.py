@@ -906,8 +906,11 @@ class Simulation:
 
     @property
     def devices(self) -> Mapping[str, Any]:
-        """Device models by the name the profile gives them (``"rtc"``)."""
-        return self._call(lambda: dict(self._board.devices))
+        """Device models by the name the profile gives them (``"rtc"``); an unknown name
+        raises `UnknownDeviceError` (a KeyError) listing the board's devices."""
+        from .device_table import DeviceTable
+
+        return self._call(lambda: DeviceTable(dict(self._board.devices), self._board.profile.name))
 
     def attach(self, device: Any, bus: str, **roles: str) -> Any:
         """Add a device model to a bus (``bus="i2c1"``)."""
