@@ -78,6 +78,8 @@ def free_line(board: RpiBoard) -> Gpio:
     "RpiBoardUtility.instrument_manufacturer",
     "RpiBoardUtility.instrument_model",
     "RpiBoardUtility.instrument_model_reported",
+    "RpiBoardUtility.instrument_serial_number",
+    "RpiBoardUtility.instrument_revision",
     "RpiBoardUtility.supported_instrument_models",
     "RpiBoardUtility.simulation_enabled",
     "RpiBoardUtility.simulate",
@@ -91,6 +93,8 @@ def test_identity_properties(board: RpiBoard) -> None:
     assert u.instrument_manufacturer == "MirkoPC"
     assert u.instrument_model == "MirkoPC REV1.1"
     assert u.instrument_model_reported == "MirkoPC REV1.1"
+    # the emulated board gives no serial or revision (the Linux backend reads the kernel's)
+    assert (u.instrument_serial_number, u.instrument_revision) == (None, None)
     models = u.supported_instrument_models
     assert isinstance(models, tuple)
     assert all(isinstance(m, str) for m in models)
