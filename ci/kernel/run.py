@@ -2,10 +2,14 @@
 
 ``python ci/kernel/run.py [pytest args]`` runs ci/kernel/kernel_setup.py (cached), then QEMU/TCG with
 the Debian kernel, the initramfs, the host root read-only over virtio-9p, a writable output
-folder over virtio-9p, ttyS0 as the console (to ``console.log``) and ttyS1 looped back (a UDP
-chardev that sends to its own port). Inside, ``run.sh`` runs the host venv's
-``python -m pytest --hil-target=local --hil-board=kernel-sim`` and writes
-``guest-junit.xml``; the guest's exit code comes back through isa-debug-exit.
+folder over virtio-9p, ttyS0 as the console (to ``console.log``), ttyS1 looped back (a UDP
+chardev that sends to its own port) and ttyS2 fed by the emulator's GPS model
+(ci/kernel/gps_bridge.py: a socket chardev, the model's fix in ``gps.json``). Inside,
+``run.sh`` runs the host venv's ``python -m pytest --hil-target=local --hil-board=kernel-sim``
+and writes ``guest-junit.xml``; the guest's exit code comes back through isa-debug-exit. For
+the default selection, tests/twin also runs on the emulator beside the guest (same profile, by
+path) into ``twin-sim-junit.xml``; tests/kernel/test_twin_table.py compares the two.
+``PIHIL_KERNEL_PYTHONPATH`` becomes the guest's PYTHONPATH (a changed copy of a package).
 
 The output folder is ``$PIHIL_KERNEL_OUT`` or ``<cache>/out``; the host-side step
 (tests/kernel/test_guest_report.py) reads the JUnit from there.
@@ -25,12 +29,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import kernel_setup  # ci/kernel/kernel_setup.py, next to this file
+from gps_bridge import GpsBridge  # ci/kernel/gps_bridge.py
 
 REPO = Path(__file__).resolve().parents[2]
+TWIN_SELECTION = "tests/twin"
+"""Written once, run in the guest and on the emulator (tests/kernel/test_twin_table.py)."""
+PROFILE = REPO / "ci/kernel/kernel-sim.yaml"
+SIM_TIMEOUT_S = 240.0
 DEFAULT_SELECTION = (
     "tests/kernel/test_kernel_gpio.py",
     "tests/kernel/test_kernel_i2c.py",
     "tests/kernel/test_kernel_uart.py",
+    "tests/kernel/test_kernel_gps.py",
+    TWIN_SELECTION,
 )
 GUEST_TIMEOUT_S = float(os.environ.get("PIHIL_KERNEL_TIMEOUT", "300"))
 
@@ -44,6 +55,14 @@ def _free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def python_path_line() -> list[str]:
+    """``PIHIL_KERNEL_PYTHONPATH`` (host paths, seen in the guest through the 9p root) becomes
+    the guest's PYTHONPATH: a changed copy of a package is tried in the guest without
+    touching the checkout (docs/kernel-tier.md, the planted-defect proof)."""
+    extra = os.environ.get("PIHIL_KERNEL_PYTHONPATH")
+    return [f"export PYTHONPATH={shlex.quote(extra)}"] if extra else []
 
 
 def guest_script(out: Path, args: list[str]) -> str:
@@ -72,6 +91,8 @@ def guest_script(out: Path, args: list[str]) -> str:
             "export PYTHONDONTWRITEBYTECODE=1 HOME=/run/pihil-tmp PIHIL_KERNEL_GUEST=1",
             "export PYTEST_DISABLE_PLUGIN_AUTOLOAD=1  # entry-point scans over 9p cost ~30 s",
             "export HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-ci} TMPDIR=/run/pihil-tmp",
+            f"export PIHIL_GPS_RECORD={shlex.quote(str(out / 'gps.json'))}",
+            *python_path_line(),
             'echo "pihil-guest: pytest starts at $(cut -d" " -f1 /proc/uptime) s" > /dev/ttyS0',
             f"{shlex.join(pytest_cmd)} > {shlex.quote(str(out / 'guest-pytest.log'))} 2>&1",
             "code=$?",
@@ -83,7 +104,9 @@ def guest_script(out: Path, args: list[str]) -> str:
     )
 
 
-def qemu_command(kernel: Path, initramfs: Path, out: Path, console: Path) -> list[str]:
+def qemu_command(
+    kernel: Path, initramfs: Path, out: Path, console: Path, gps_chardev: str
+) -> list[str]:
     port = _free_udp_port()
     return [
         "qemu-system-x86_64",
@@ -110,6 +133,10 @@ def qemu_command(kernel: Path, initramfs: Path, out: Path, console: Path) -> lis
         f"udp,id=loop,host=127.0.0.1,port={port},localaddr=127.0.0.1,localport={port}",
         "-serial",
         "chardev:loop",
+        "-chardev",
+        gps_chardev,  # ttyS2: the emulator's GPS model (ci/kernel/gps_bridge.py)
+        "-serial",
+        "chardev:gps",
         "-virtfs",
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
         "-virtfs",
@@ -121,9 +148,28 @@ def qemu_command(kernel: Path, initramfs: Path, out: Path, console: Path) -> lis
     ]
 
 
+def sim_twin_command(out: Path) -> list[str]:
+    """The twin selection on the emulator, the same profile by path (runs beside the guest)."""
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "-rA",
+        "--hil-target=sim",
+        f"--hil-board={PROFILE}",
+        f"--junitxml={out / 'twin-sim-junit.xml'}",
+        f"--hil-report-dir={out / 'sim-reports'}",
+        TWIN_SELECTION,
+    ]
+
+
 def boot(args: list[str]) -> int:
-    """Run the selection in the guest; return pytest's exit code in the guest (or 3 for a
-    guest that did not report one)."""
+    """Run the selection in the guest (and, for the default selection, the twin selection on
+    the emulator beside it); return pytest's exit code in the guest (or 3 for a guest that did
+    not report one)."""
     paths = kernel_setup.setup()
     out = out_dir()
     if out.exists():
@@ -131,8 +177,24 @@ def boot(args: list[str]) -> int:
     out.mkdir(parents=True)
     (out / "run.sh").write_text(guest_script(out, args))
     console = out / "console.log"
-    cmd = qemu_command(paths["kernel"], paths["initramfs"], out, console)
+    bridge = GpsBridge()
+    bridge.write_record(out / "gps.json")
+    cmd = qemu_command(paths["kernel"], paths["initramfs"], out, console, bridge.chardev())
+    sim: subprocess.Popen[bytes] | None = None
+    if not args:  # the twin table wants both sides
+        with open(out / "twin-sim.log", "wb") as sim_log:
+            sim = subprocess.Popen(
+                sim_twin_command(out),
+                cwd=REPO,
+                stdout=sim_log,
+                stderr=subprocess.STDOUT,
+                env={
+                    **os.environ,
+                    "HYPOTHESIS_PROFILE": os.environ.get("HYPOTHESIS_PROFILE", "ci"),
+                },
+            )
     start = time.monotonic()
+    bridge.start()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=GUEST_TIMEOUT_S)
     except FileNotFoundError as exc:
@@ -149,9 +211,17 @@ def boot(args: list[str]) -> int:
             f"the guest did not power off within {GUEST_TIMEOUT_S:.0f} s (console above; "
             "PIHIL_KERNEL_TIMEOUT sets the limit)"
         ) from None
+    finally:
+        bridge.stop()
+        if sim is not None:
+            _finish_sim(sim, out)
     elapsed = time.monotonic() - start
     log = console.read_text(errors="replace") if console.exists() else ""
     print(log[-4000:])
+    print(
+        f"gps bridge: {bridge.sent} characters sent to ttyS2, {bridge.dropped} dropped before "
+        f"the guest listened" + (f"; error: {bridge.error}" if bridge.error else "")
+    )
     if done.returncode % 2 == 0:  # not through isa-debug-exit
         raise kernel_setup.SetupError(
             f"QEMU exited {done.returncode} without the guest's exit code "
@@ -165,6 +235,21 @@ def boot(args: list[str]) -> int:
     if code >= 120:
         raise kernel_setup.SetupError(f"the guest's set-up failed (exit {code}): see the console")
     return code
+
+
+def _finish_sim(sim: subprocess.Popen[bytes], out: Path) -> None:
+    """Wait for the emulator's twin run (it is much faster than the guest) and say how it went."""
+    try:
+        code = sim.wait(timeout=SIM_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        sim.kill()
+        sim.wait()
+        code = -1
+    tail = (out / "twin-sim.log").read_text(errors="replace").strip().splitlines()[-1:]
+    print(
+        f"twin selection on the emulator: exit {code} ({' '.join(tail)}); JUnit in "
+        f"{out / 'twin-sim-junit.xml'}"
+    )
 
 
 def main(argv: list[str]) -> int:

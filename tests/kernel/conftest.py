@@ -10,12 +10,21 @@ test_kernel_setup.py checks ci/kernel/kernel_setup.py's failure messages on the 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
+HERE = Path(__file__).resolve().parent
+
 IN_GUEST = os.environ.get("PIHIL_KERNEL_GUEST") == "1"
-HOST_FILES = ("test_guest_report.py", "test_kernel_setup.py")
-"""Run on the host: the guest's JUnit check and the set-up script's failure messages."""
+HOST_FILES = (
+    "test_guest_report.py",
+    "test_kernel_setup.py",
+    "test_twin_table.py",
+    "test_gps_bridge.py",
+)
+"""Run on the host: the guest's JUnit check, the set-up script's failure messages, the twin
+table (tests/twin on both sides) and the GPS bridge."""
 GUEST_ONLY_REASON = (
     "kernel tier: runs only inside the QEMU guest (tox -e kernel, ci/kernel/run.py); "
     "not in the guest here"
@@ -25,7 +34,8 @@ GUEST_ONLY_REASON = (
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason=GUEST_ONLY_REASON)
     for item in items:
-        if item.path.name in HOST_FILES:
+        # the hook sees the whole session's items: only this folder's are guest tests
+        if item.path.parent != HERE or item.path.name in HOST_FILES:
             continue
         if not IN_GUEST:
             item.add_marker(skip)

@@ -18,6 +18,7 @@ from rpiboard_pihil import RpiBoard
 from rpiboard_pihil.backends.base import EdgeEvent
 from rpiboard_pihil.enums import Direction, Edge, EdgeKind, Pull
 
+from ..twin.board_io import set_input
 from .kernel_sim import drive, sim_pull, sim_value
 
 LINE = 17
@@ -26,11 +27,7 @@ EDGE_WAIT_S = 1.0  # TCG is slow; the kernel delivers within ~10 ms
 
 
 def _input(board: RpiBoard, line: int = LINE, edge: Edge = Edge.NONE) -> None:
-    g = board.gpios[line]
-    g.edge_detection = Edge.NONE
-    g.direction = Direction.INPUT
-    g.pull = Pull.NONE
-    g.edge_detection = edge
+    set_input(board, line, edge)
 
 
 def test_the_chip_found_is_gpio_sim_labelled_as_the_bcm2711(board: RpiBoard) -> None:

@@ -13,16 +13,14 @@ import pytest
 from rpiboard_pihil import RpiBoard
 from rpiboard_pihil.enums import Parity
 
+from ..twin.board_io import loop
+
 UART = "uart0"
 READ_S = 2.0  # TCG and the UDP loop: generous, the read returns as soon as the bytes are in
 
 
 def _loop(board: RpiBoard, payload: bytes) -> bytes:
-    u = board.uarts[UART]
-    u.discard_input()
-    u.write(payload)
-    u.flush()
-    return u.read(len(payload), timeout_s=READ_S)
+    return loop(board, UART, payload, READ_S)
 
 
 def test_profile_names_ttys1(board: RpiBoard) -> None:
@@ -47,26 +45,7 @@ def test_format_change_on_the_open_tty(board: RpiBoard) -> None:
     assert _loop(board, b"7E2 ascii") == b"7E2 ascii"
 
 
-def test_in_waiting_and_discard(board: RpiBoard) -> None:
-    u = board.uarts[UART]
-    u.discard_input()
-    u.write(b"12345")
-    u.flush()
-    got = u.read(1, timeout_s=READ_S)
-    assert got == b"1"
-    for _ in range(50):
-        if u.in_waiting >= 4:
-            break
-        board.delay(0.02)
-    assert u.in_waiting == 4
-    u.discard_input()
-    assert u.in_waiting == 0
-    assert u.read(4, timeout_s=0.1) == b""
-
-
-def test_read_times_out_empty(board: RpiBoard) -> None:
-    board.uarts[UART].discard_input()
-    assert board.uarts[UART].read(8, timeout_s=0.2) == b""
+# in_waiting, discard and an empty read's timeout are twins: tests/twin/test_twin_uart.py
 
 
 def test_break_then_data(board: RpiBoard) -> None:
