@@ -31,12 +31,15 @@ SCAN_FIRST, SCAN_LAST = 0x08, 0x77
 class I2cBus:
     """One I2C bus (``i2c1``). Addresses are 7-bit (0x00..0x7f)."""
 
-    __slots__ = ("_backend", "_info", "_session")
+    __slots__ = ("_address_label", "_backend", "_info", "_length_label", "_session")
 
     def __init__(self, session: Session, info: I2cBusInfo) -> None:
         self._session = session
         self._backend = session.backend
         self._info = info
+        # what a refused argument is called in the error (made once: every call checks)
+        self._address_label = f"{info.name} address"
+        self._length_label = f"{info.name} read length"
 
     @property
     def name(self) -> str:
@@ -60,21 +63,21 @@ class I2cBus:
 
     def write(self, address: int, data: ByteData) -> None:
         """Write ``data`` to the target at ``address`` (START, address+W, data, STOP)."""
-        msg = I2cMessage.write(self._address(address), data_bytes(data, "write data", MAX_MESSAGE))
+        out = data_bytes(data, "write data", MAX_MESSAGE)
+        msg = I2cMessage(self._address(address), False, out, len(out))  # checked: as .write does
         self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))
 
     def read(self, address: int, length: int) -> bytes:
         """Read ``length`` bytes from the target at ``address``."""
-        msg = I2cMessage.read_of(self._address(address), self._length(length))
+        msg = I2cMessage(self._address(address), True, b"", self._length(length))  # as .read_of
         return self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))[0]
 
     def write_read(self, address: int, data: ByteData, length: int) -> bytes:
         """Write ``data`` then, after a repeated start, read ``length`` bytes (a register read)."""
         a = self._address(address)
-        msgs = (
-            I2cMessage.write(a, data_bytes(data, "write_read data", MAX_MESSAGE)),
-            I2cMessage.read_of(a, self._length(length)),
-        )
+        out = data_bytes(data, "write_read data", MAX_MESSAGE)
+        # checked here as I2cMessage.write/read_of would check them (the same ranges, once)
+        msgs = (I2cMessage(a, False, out, len(out)), I2cMessage(a, True, b"", self._length(length)))
         return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)[0]
 
     def transfer(self, messages: Sequence[I2cMessage]) -> list[bytes]:
@@ -142,10 +145,10 @@ class I2cBus:
             )
 
     def _address(self, address: int) -> int:
-        return integer(address, f"{self.name} address", 0x00, 0x7F)
+        return integer(address, self._address_label, 0x00, 0x7F)
 
     def _length(self, length: int) -> int:
-        return integer(length, f"{self.name} read length", 1, MAX_MESSAGE)
+        return integer(length, self._length_label, 1, MAX_MESSAGE)
 
     def __repr__(self) -> str:
         return f"I2cBus({self.name})"

@@ -29,6 +29,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from pihil_emulator import errors as emu
+from pihil_emulator.buses.i2c_master import I2cMessage as EmuMessage
 from pihil_emulator.soc.gpio import FSEL_ALT, FSEL_INPUT, FSEL_OUTPUT, GpioBlock
 
 from ..board_info import BoardInfo, I2cBusInfo, PinInfo, SpiBusInfo, UartInfo
@@ -309,6 +310,7 @@ class SimulatedBackend:
     def _setup(self, board: Any, info: BoardInfo) -> None:
         self._board = board
         self._info = info
+        self._bsc_found = {}
         self._world = board.world
         gpio = board.soc.gpio
         assert isinstance(gpio, GpioBlock)
@@ -729,10 +731,20 @@ class SimulatedBackend:
     def _bsc(self, bus: int) -> Any:
         """The bus's controller: a BSC block, or the board's bit-banged i2c-gpio bus (the
         profile's ``controller: i2c-gpio``), which has the same transfer/set_bus_speed."""
+        board = self._board
+        found = self._bsc_found.get(bus)
+        if found is not None and found[0] is board:
+            return found[1]  # (the profile's controllers and the board's blocks are fixed)
         if self._controllers.get(("i2c", bus)) == "i2c-gpio":
             name = next(b.name for b in self._info.i2c_buses if b.number == bus)
-            return self._board.i2c_gpio_buses[name]
-        return self._block("i2c", bus)
+            controller = board.i2c_gpio_buses[name]
+        else:
+            controller = self._block("i2c", bus)
+        self._bsc_found[bus] = (board, controller)
+        return controller
+
+    _bsc_found: dict[int, tuple[Any, Any]]
+    """`_bsc` answers by bus number, with the board they are of."""
 
     def i2c_controller(self, bus: int) -> Any:
         """The emulator's controller of Linux bus ``bus`` (for the board's userspace)."""
@@ -740,10 +752,11 @@ class SimulatedBackend:
 
     @translated
     def i2c_transfer(self, bus: int, messages: Sequence[I2cMessage]) -> list[bytes]:
-        from pihil_emulator.buses.i2c_master import I2cMessage as EmuMessage
-
-        msgs = [EmuMessage(m.address, m.read, m.length if m.read else m.data) for m in messages]
-        return [bytes(d) for d in self._bsc(bus).transfer(msgs)]
+        # the driver's I2cMessage carries fields I2cBus has checked as the emulator's would
+        checked = EmuMessage.checked
+        msgs = [checked(m.address, m.read, m.data, m.length) for m in messages]
+        data: list[bytes] = self._bsc(bus).transfer(msgs)  # bytes already: BscBlock, i2c-gpio
+        return data
 
     def i2c_get_frequency(self, bus: int) -> int:
         return self._i2c_hz.get(bus, DEFAULT_I2C_FREQUENCY_HZ)

@@ -65,6 +65,17 @@ class I2cMessage:
         object.__setattr__(self, "data", payload)
         object.__setattr__(self, "length", length)
 
+    @classmethod
+    def checked(cls, address: int, read: bool, data: bytes, length: int) -> I2cMessage:
+        """A message from fields a caller has already checked as ``__init__`` would (a driver's
+        own message type: 7-bit address, bool read, bytes of a write, length 0..0xFFFF that
+        is the write's size). Not checked again: for the driver's hot path."""
+        if type(data) is not bytes:
+            data = bytes(data)  # (a bytearray the caller kept: frozen means immutable here too)
+        m = cls.__new__(cls)
+        m.__dict__.update(address=address, read=read, data=data, length=length)
+        return m
+
     @staticmethod
     def write(address: int, data: bytes) -> I2cMessage:
         return I2cMessage(address, False, data)

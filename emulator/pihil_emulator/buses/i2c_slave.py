@@ -94,6 +94,9 @@ class I2cSlave:
         self._class_free = (
             cls.stretch is I2cTarget.stretch and cls.mid_byte_stretch is I2cTarget.mid_byte_stretch
         )
+        self._base_responds = cls.responds_to is I2cTarget.responds_to
+        """The class answers `I2cTarget.responds_to` (present, and its address): a bus may
+        ask that itself."""
         self.host: SlaveHost | None = None
         self.faults: list[SlaveFaults] = []
         # outputs, and what of them a hub has put on the nets

@@ -31,7 +31,7 @@ grid (``anchor + ticks·10⁹ // f_core``).
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..errors import ConfigurationError
@@ -101,6 +101,8 @@ class BscTiming:
     stretch_bug: bool
     clkt_tout: int = 0
     """SCL periods before a clock-stretch timeout; 0 when off (or not functional)."""
+    half: int = field(init=False, repr=False, compare=False)
+    """Half an SCL period, in core clocks (``cdiv // 2``; kept, as every edge asks for it)."""
 
     def __post_init__(self) -> None:
         if self.core_clock_hz <= 0:
@@ -117,11 +119,7 @@ class BscTiming:
                 )
         if self.clkt_tout < 0:
             raise ConfigurationError(f"CLKT.TOUT cannot be negative, got {self.clkt_tout}")
-
-    @property
-    def half(self) -> int:
-        """Half an SCL period, in core clocks."""
-        return self.cdiv // 2
+        object.__setattr__(self, "half", half)
 
     @property
     def scl_hz(self) -> float:
@@ -144,8 +142,8 @@ class BscTiming:
         """
         if not lengths:
             raise ValueError("a transfer has at least one message")
-        h = self.half
-        return h + sum(18 * (1 + n) * h for n in lengths) + 3 * h * (len(lengths) - 1) + 2 * h
+        count = len(lengths)
+        return self.half * (1 + 18 * (count + sum(lengths)) + 3 * (count - 1) + 2)
 
 
 @dataclass(frozen=True, slots=True)

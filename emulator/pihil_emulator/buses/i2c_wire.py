@@ -29,7 +29,8 @@ import simpy
 from ..world.clock import World
 from ..world.edges import Edge
 from ..world.net import V_IH, V_IL, Drive, DriveKind, Net
-from .i2c_slave import I2cSlave, SlaveState, hub_for, stretch_free
+from .i2c_slave import I2cSlave, SlaveState, hub_for
+from .i2c_target import I2cTarget
 from .i2c_timing import NS_PER_S, BscSequencer, BscTiming, ByteOutcome, WaitRise
 
 _T = TypeVar("_T")
@@ -87,6 +88,9 @@ class ByteRun:
 # ------------------------------------------------------------------------------------
 
 
+_PULL = DriveKind.PULL
+
+
 def line_condition(net: Net, own: set[str]) -> tuple[bool, bool | None]:
     """(held low by someone else, level when released) of a line, ignoring ``own`` drivers.
 
@@ -97,7 +101,7 @@ def line_condition(net: Net, own: set[str]) -> tuple[bool, bool | None]:
     for owner, d in net.node.all_drivers():
         if owner in own:
             continue
-        if d.kind is DriveKind.PULL:
+        if d.kind is _PULL:
             conductance += 1.0 / d.ohms
             current += d.volts / d.ohms
         elif d.volts <= V_IL:
@@ -645,9 +649,10 @@ class TransactionWire(BscWire):
     ) -> None:
         super().__init__(timing)
         self.world = world
-        self.slaves = list(slaves)
+        self.slaves = slaves = list(slaves)
         self.log = log
-        own = {owner, *(s.owner for s in self.slaves)}
+        own = {s.owner for s in slaves}
+        own.add(owner)
         if sda is None or scl is None:
             # not routed: the controller's pins are loose; SDA floats high through the pad
             self._cond: tuple[tuple[bool, bool | None], tuple[bool, bool | None]] = (
@@ -661,15 +666,33 @@ class TransactionWire(BscWire):
         self.fast: FastBus | None = None
         self.hung = False
 
-    def _clean(self) -> bool:
+    def _lines_clean(self) -> bool:
+        """Both lines idle and pulled up by nothing of ours, and nothing recording the edges."""
         (sda_ext, sda_rel), (scl_ext, scl_rel) = self._cond
-        if sda_ext or scl_ext or sda_rel is not True or scl_rel is not True or self.log is not None:
+        return not (
+            sda_ext or scl_ext or sda_rel is not True or scl_rel is not True or self.log is not None
+        )
+
+    def declared(self) -> bool:
+        """What the wire will do is set by data known now: the lines clean, every slave idle and
+        fault-free, and any stretching from a target's declared profile (``stretches`` on a class
+        that keeps `I2cTarget.stretch` and ``mid_byte_stretch``); the virtual bus computes it."""
+        if not self._lines_clean():
+            return False
+        return all(s._class_free and not s.faults and s.idle for s in self.slaves)
+
+    def clean(self) -> bool:
+        """The closed form applies from here: lines idle and pulled up, nothing recording, every
+        slave idle, fault-free, unable to stretch and fast enough for the SCL high time."""
+        if not self._lines_clean():
             return False
         high_ns = self.timing.ns(self.timing.half) - 1
         for s in self.slaves:
-            if not s.idle or s.faults or not stretch_free(s.target):
+            target = s.target
+            # (s._class_free and no stretch profile: `stretch_free`, its class half kept)
+            if s.faults or target.stretches or not s._class_free or not s.idle:
                 return False
-            if s.target.spike_filter_ns > high_ns:
+            if target.spike_filter_ns > high_ns:
                 return False
         return True
 
@@ -699,10 +722,18 @@ class TransactionWire(BscWire):
             self.hung = True
             raise
 
+    def closed_form(self, t0: int) -> FastBus | None:
+        """Begin the transfer at ``t0`` in closed form when the bus is `clean` (what `start`
+        does then, before its address byte: ``FastBus.address``), else None."""
+        if not self.clean():
+            return None
+        self.fast = FastBus(self.seq, self.slaves, t0)
+        return self.fast
+
     def start(self, t0: int, address_byte: int) -> SimGen:
-        if self._clean():
-            self.fast = FastBus(self.seq, self.slaves, t0)
-            return self.fast.address(address_byte)
+        fast = self.closed_form(t0)
+        if fast is not None:
+            return fast.address(address_byte)
         vbus = self._slow()
         vbus.now = t0
         self._run(self.seq.start(vbus, t0))
@@ -805,34 +836,66 @@ class FastBus:
         return edges[:-1], edges[1:]
 
     def address(self, byte: int) -> ByteOutcome:
+        ack, t_start, t_end = self.address_times(byte)
+        return ByteOutcome(byte, ack, t_start, t_end)
+
+    def address_times(self, byte: int) -> tuple[bool, int, int]:
+        """`address` as (ACK, start, end) of the address byte."""
         seq = self.seq
-        h = seq.timing.half
-        t_call = seq.time(seq.k + 16 * h)
+        anchor, k, f = seq.anchor, seq.k, seq.timing.core_clock_hz
+        t_call = anchor + (k + 16 * seq.timing.half) * NS_PER_S // f
         address, read = byte >> 1, bool(byte & 1)
         acked: list[I2cSlave] = []
+        addressed = self.addressed
         for s in self.slaves:
-            if s.target.responds_to(address):
-                if s not in self.addressed:
-                    self.addressed.append(s)
-                if self._call(s, t_call, s.target.start, read):
+            target = s.target
+            # (the base class's responds_to, inlined: present and the address matches)
+            if (
+                (target.present and target.address == address)
+                if s._base_responds
+                else target.responds_to(address)
+            ):
+                if s not in addressed:
+                    addressed.append(s)
+                target._bus_time_ns = t_call
+                try:
+                    ack = target.start(read)
+                finally:
+                    target._bus_time_ns = None
+                if ack:
                     acked.append(s)
         self.active = acked
         self.read_mode = read
         self.master_sda_low = False
         self.byte_index = 1 if acked else 0
-        starts, ends = self._times(1)
+        t_start = anchor + k * NS_PER_S // f
+        k += self.byte_ticks
+        seq.k = k
+        t_end = anchor + k * NS_PER_S // f
         if read and acked:
-            self._load(ends[0])
-        return ByteOutcome(byte, bool(acked), starts[0], ends[0])
+            self._load(t_end)
+        return bool(acked), t_start, t_end
 
     def _load(self, t: int) -> None:
-        self.tx = [int(self._call(s, t, s.target.read_byte)) & 0xFF for s in self.active]
+        active = self.active
+        if len(active) == 1:
+            target = active[0].target
+            target._bus_time_ns = t
+            try:
+                self.tx = [int(target.read_byte()) & 0xFF]
+            finally:
+                target._bus_time_ns = None
+            return
+        self.tx = [int(self._call(s, t, s.target.read_byte)) & 0xFF for s in active]
 
     def writes(self, values: Sequence[int]) -> ByteRun:
         seq = self.seq
         step = self.byte_ticks
         call_offset = 16 * seq.timing.half
         run = ByteRun()
+        if len(self.active) == 1:
+            self._writes_one(run, values)
+            return run
         for value in values:
             t_call = seq.time(seq.k + call_offset)
             self.active = [
@@ -849,11 +912,41 @@ class FastBus:
                 break
         return run
 
+    def _writes_one(self, run: ByteRun, values: Sequence[int]) -> None:
+        """`writes` to the one slave listening: each byte offered at its ACK clock's fall."""
+        seq = self.seq
+        anchor, k, f, step = seq.anchor, seq.k, seq.timing.core_clock_hz, self.byte_ticks
+        call_offset = 16 * seq.timing.half
+        target = self.active[0].target
+        write_byte = target.write_byte
+        acks, starts, ends = run.acks, run.starts, run.ends
+        acked = True
+        try:
+            for value in values:
+                target._bus_time_ns = anchor + (k + call_offset) * NS_PER_S // f
+                acked = bool(write_byte(value))
+                starts.append(anchor + k * NS_PER_S // f)
+                k += step
+                ends.append(anchor + k * NS_PER_S // f)
+                acks.append(acked)
+                if not acked:
+                    break
+        finally:
+            target._bus_time_ns = None
+            seq.k = k
+        run.values = list(values[: len(acks)])
+        self.byte_index += len(acks)
+        if not acked:
+            self.active = []
+
     def reads(self, n: int, nack_last: bool) -> ByteRun:
         starts, ends = self._times(n)
         run = ByteRun()
         run.starts = starts
         run.ends = ends
+        if len(self.active) == 1 and n:
+            self._reads_one(run, n, nack_last)
+            return run
         values = run.values
         acks = run.acks
         last = n - 1
@@ -861,26 +954,14 @@ class FastBus:
             ack = not (nack_last and i == last)
             active = self.active
             t = ends[i]
-            if len(active) == 1:
-                s = active[0]
-                target = s.target
-                values.append(self.tx[0])
-                target._bus_time_ns = t
-                try:
-                    target.master_ack(ack)
-                    if ack:
-                        self.tx[0] = int(target.read_byte()) & 0xFF
-                finally:
-                    target._bus_time_ns = None
-            else:
-                value = 0xFF
-                for b in self.tx:
-                    value &= b
-                values.append(value)
-                for s in active:
-                    self._call(s, t, s.target.master_ack, ack)
-                if ack:
-                    self._load(t)
+            value = 0xFF
+            for b in self.tx:
+                value &= b
+            values.append(value)
+            for s in active:
+                self._call(s, t, s.target.master_ack, ack)
+            if ack:
+                self._load(t)
             acks.append(ack)
             if ack:
                 self.byte_index += 1
@@ -889,6 +970,47 @@ class FastBus:
                 self.tx = []
         self.master_sda_low = bool(acks) and acks[-1]
         return run
+
+    def _reads_one(self, run: ByteRun, n: int, nack_last: bool) -> None:
+        """`reads` from the one slave that is sending: its byte, then the master's ACK (and
+        the next byte loaded) at each byte's last falling edge; NACK of the last with
+        ``nack_last``."""
+        target = self.active[0].target
+        read_byte = target.read_byte
+        # the base class's master_ack does nothing: not calling it is the same
+        master_ack = None if type(target).master_ack is I2cTarget.master_ack else target.master_ack
+        ends = run.ends
+        values = run.values
+        acked = n - 1 if nack_last else n
+        tx = self.tx[0]
+        try:
+            if master_ack is None:
+                for t in ends[:acked]:
+                    values.append(tx)
+                    target._bus_time_ns = t
+                    tx = int(read_byte()) & 0xFF
+            else:
+                for t in ends[:acked]:
+                    values.append(tx)
+                    target._bus_time_ns = t
+                    master_ack(True)
+                    tx = int(read_byte()) & 0xFF
+            if acked < n:
+                values.append(tx)
+                if master_ack is not None:
+                    target._bus_time_ns = ends[acked]
+                    master_ack(False)
+        finally:
+            target._bus_time_ns = None
+        run.acks = [True] * acked
+        self.byte_index += acked
+        if acked < n:
+            run.acks.append(False)
+            self.active = []
+            self.tx = []
+        else:
+            self.tx[0] = tx
+        self.master_sda_low = not nack_last
 
     def repeated_start(self) -> None:
         self.seq.k += 3 * self.seq.timing.half
@@ -905,7 +1027,12 @@ class FastBus:
         seq.k += 2 * seq.timing.half
         t = seq.position_ns
         for s in self.addressed:
-            self._call(s, t, s.target.stop)
+            target = s.target
+            target._bus_time_ns = t
+            try:
+                target.stop()
+            finally:
+                target._bus_time_ns = None
         self.addressed = []
         self.active = []
         return t, True
