@@ -10,6 +10,14 @@ largest share of the pin-level I2C budget (about 3 µs an edge at 100 kHz in
 real time). One-bit wires need two short lines a change, so the file is
 written directly here; the tests read it back with pyvcd's tokenizer.
 
+Lazy waveforms (issue 13 item 3): a closed-form SPI run reaches a recorder as one
+`SpiWave` (vcd_spi.py: the bytes both ways, the bit period, the start time), not as an
+`Edge` per SCLK/MOSI/MISO change (`add_wave`); its text is rendered in bulk when the
+recording is flushed (`SpiWave.render`), into this writer's stream. The file is the one the per-edge path writes, byte for byte
+(``lazy=False`` is that path; tests/emulator/test_vcd_lazy_spi.py compares them). A
+wave is kept apart only while nothing else is recorded inside its time span; a change
+that lands inside it turns the wave back into edges first, so ties sort as before.
+
 Edges at the ends of a recording: a change at its first instant (a START as the
 recording begins) is kept apart from the initial values, which are dumped 1 ns before
 (at t=0, where nothing is earlier, the whole file is 1 ns late instead); the file
@@ -25,9 +33,10 @@ from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO
+from typing import ClassVar, TextIO
 
 from .errors import ConfigurationError
+from .vcd_spi import SpiWave
 from .world.clock import World
 from .world.edges import Edge
 from .world.net import Net
@@ -86,6 +95,10 @@ class VcdRecorder:
     a valid VCD up to its last flush.
     """
 
+    open_count: ClassVar[int] = 0
+    """Recorders open now, in this process: with none, no net has one watching it (the SPI
+    engine and the closed-form paths skip looking)."""
+
     def __init__(
         self,
         world: World,
@@ -121,10 +134,20 @@ class VcdRecorder:
         self._t_prev = self._start_ns
         self._shift = 0
         self.written_changes = 0
+        self.lazy = True
+        """Keep closed-form runs as `SpiWave` data until written (False: their edges at
+        once, the reference path)."""
+        self._waves: list[tuple[int, int, SpiWave]] = []  # (first, last edge, wave), in time order
+        self._wave_last = -1  # the last edge of the pending waves (-1: none)
+        self._wave_held = 0  # bytes of the pending waves
+        self._latest = self._start_ns  # the latest time a computed edge was added at
         self._unwatch = [n.watch(self._on_change) for n in nets]
         self._closed = False
+        VcdRecorder.open_count += 1
 
     def _on_change(self, net: Net, level: bool, time_ns: int) -> None:
+        if time_ns <= self._wave_last:
+            self._expand_waves()
         self._changes.append((time_ns, net.name, level))
         if len(self._changes) >= self._next_flush:
             self.flush()
@@ -132,12 +155,48 @@ class VcdRecorder:
     def add_edges(self, edges: Iterable[Edge]) -> None:
         """Add edges computed by a transaction-level model (any order, any future time)."""
         ids = self._ids
-        append = self._changes.append
-        for e in edges:
-            if e.net in ids:
-                append((e.time_ns, e.net, e.level))
-        if len(self._changes) >= self._next_flush:
+        new = [(e.time_ns, e.net, e.level) for e in edges if e.net in ids]
+        if new:
+            earliest = min(new, key=itemgetter(0))[0]
+            if earliest <= self._wave_last:
+                self._expand_waves()
+            self._latest = max(self._latest, max(new, key=itemgetter(0))[0])
+            self._changes.extend(new)
+        if len(self._changes) + self._wave_held >= self._next_flush:
             self.flush()
+
+    def add_wave(self, wave: SpiWave) -> None:
+        """Add a closed-form SPI run; it stays compact data until written (see the module
+        docstring), unless ``lazy`` is off, no SCLK of it is recorded, or something is
+        already recorded at or after its first edge: then its edges go in one by one."""
+        ids = self._ids
+        if not self.lazy or not wave.tx or not any(n in ids for n in wave.sclk):
+            self.add_edges(wave.edges())
+            return
+        first = wave.first_ns(ids)
+        # every change held so far must be at or before its first edge (those at that
+        # instant were added before it, so they go first): computed ones up to `_latest`,
+        # watched ones up to now
+        if first < max(self._latest, self._wave_last, self.world.now_ns):
+            self.add_edges(wave.edges())
+            return
+        last = wave.last_ns
+        self._waves.append((first, last, wave))
+        self._wave_last = last
+        self._wave_held += len(wave.tx)
+        self._latest = last
+        if len(self._changes) + self._wave_held >= self._next_flush:
+            self.flush()
+
+    def _expand_waves(self) -> None:
+        """The pending waves as edges, appended where they were added: a change inside a
+        wave's span came after it, and same-instant changes keep their order."""
+        ids = self._ids
+        for _, _, wave in self._waves:
+            self._changes.extend((e.time_ns, e.net, e.level) for e in wave.edges() if e.net in ids)
+        self._waves.clear()
+        self._wave_last = -1
+        self._wave_held = 0
 
     @property
     def nets(self) -> list[str]:
@@ -149,8 +208,8 @@ class VcdRecorder:
 
     @property
     def held_changes(self) -> int:
-        """Changes in memory, not yet in the file."""
-        return len(self._changes)
+        """Changes in memory, not yet in the file (a pending wave counts its bytes)."""
+        return len(self._changes) + self._wave_held
 
     def _open(self) -> TextIO:
         """Write the header and the initial values (on the first flush, when the first
@@ -172,7 +231,8 @@ class VcdRecorder:
         # values are dumped 1 ns earlier (the levels before that instant); a recording that
         # starts at t=0 cannot go earlier, so its times are all 1 ns late instead
         first = self._start_ns
-        if self._changes and min(t for t, _, _ in self._changes) <= first:
+        times = [t for t, _, _ in self._changes] + [t for t, _, _ in self._waves[:1]]
+        if times and min(times) <= first:
             if first > 0:
                 first -= 1
             else:
@@ -203,32 +263,77 @@ class VcdRecorder:
         self.written_changes += len(changes)
         file.write("".join(out))
 
+    def _write_wave(self, wave: SpiWave) -> None:
+        file = self._open()
+        rendered = wave.render(self._ids, self._last, self._t_prev, self._shift)
+        if rendered is None:
+            ids = self._ids
+            edges = [(e.time_ns, e.net, e.level) for e in wave.edges() if e.net in ids]
+            edges.sort(key=itemgetter(0))
+            self._write(edges)
+            return
+        text, self._t_prev = rendered
+        self.written_changes += wave.edge_count(self._ids)
+        file.write(text)
+
+    def _write_until(self, limit: float) -> bool:
+        """Sort the held changes and write those, and the pending waves, before ``limit``
+        (a wave only when all of it is); True when something was written."""
+        changes = self._changes
+        changes.sort(key=itemgetter(0))  # stable: same-instant changes keep their order
+        if self._waves and any(
+            bisect.bisect_right(changes, first, key=itemgetter(0))
+            < bisect.bisect_right(changes, last, key=itemgetter(0))
+            for first, last, _ in self._waves
+        ):  # a change inside a wave that did not come through `_on_change` (a subclass)
+            self._expand_waves()
+            changes.sort(key=itemgetter(0))
+        waves = self._waves
+        done = 0
+        for first, last, _ in waves:
+            if last >= limit:
+                limit = min(limit, first)
+                break
+            done += 1
+        cut = bisect.bisect_left(changes, limit, key=itemgetter(0))
+        if not cut and not done:
+            return False
+        self._open()
+        pos = 0
+        for first, _, wave in waves[:done]:
+            at = bisect.bisect_right(changes, first, lo=pos, hi=cut, key=itemgetter(0))
+            if at > pos:
+                self._write(changes[pos:at])
+            self._write_wave(wave)
+            self._wave_held -= len(wave.tx)
+            pos = at
+        if cut > pos:
+            self._write(changes[pos:cut])
+        self._changes = changes[cut:]
+        del waves[:done]
+        if not waves:
+            self._wave_last = -1
+        return True
+
     def flush(self) -> None:
         """Write the changes older than the world's clock (they can no longer move)."""
         if self._closed:
             return
-        now = self.world.now_ns
-        self._changes.sort(key=itemgetter(0))  # stable: same-instant changes keep their order
-        cut = bisect.bisect_left(self._changes, now, key=itemgetter(0))
-        if cut:
-            self._open()
-            settled, self._changes = self._changes[:cut], self._changes[cut:]
-            self._write(settled)
+        if self._write_until(self.world.now_ns):
             assert self._file is not None
             self._file.flush()
-        self._next_flush = len(self._changes) + self._flush_at
+        self._next_flush = len(self._changes) + self._wave_held + self._flush_at
 
     def close(self) -> Path:
         """Stop recording and write the rest of the file; returns its path."""
         if self._closed:
             return self.path
         self._closed = True
+        VcdRecorder.open_count -= 1
         for unwatch in self._unwatch:
             unwatch()
-        self._changes.sort(key=itemgetter(0))
         self._open()
-        rest, self._changes = self._changes, []
-        self._write(rest)
+        self._write_until(float("inf"))
         # the file ends 1 ns after its last change at the latest instant, so that a decoder
         # sees the levels after it (a STOP as the recording ends)
         end = max(self._t_prev + 1, self.world.now_ns + self._shift)

@@ -27,8 +27,8 @@ rule that a sample taken at the very instant a line changes sees the old level
 (hold time met) [I]. That is how a mismatched device sees shifted bits.
 
 Waveforms are data: when a `VcdRecorder` watches one of the bus nets, the
-engine hands it the SCLK/MOSI/MISO edges of the run (`Edge` lists) instead of
-scheduling them.
+engine hands it the run as one `SpiWave` (bytes, timing, mode, pin names), which the
+recorder renders to VCD text in bulk when it writes (vcd.py), instead of scheduling edges.
 
 Timing is counted in core-clock cycles from the start of the first bit cell:
 a bit cell is CDIV cycles, the FIFO-fed (polled or interrupt) BCM2835 master
@@ -40,11 +40,13 @@ spi-bcm2835.c) while DMA runs "the spi clock without gaps".
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ..errors import ConfigurationError, ElectricalFault
 from ..vcd import VcdRecorder
+from ..vcd_spi import SpiWave
 from ..world.clock import NS_PER_S, World
 from ..world.edges import Edge
 from ..world.net import V_IH, DriveKind, Net, Node
@@ -140,8 +142,14 @@ class SpiRun:
     edges: list[Edge] = field(default_factory=list)
 
 
+_DRIVEN = [(v, 0xFF) for v in range(256)]
+"""(value, driven mask) of a fully driven MISO byte, one tuple per value, shared."""
+
+
 def recorders_on(nets: Iterable[Net]) -> list[VcdRecorder]:
     """The VCD recorders watching any of ``nets`` (they take closed-form edges)."""
+    if not VcdRecorder.open_count:
+        return []
     found: dict[int, VcdRecorder] = {}
     for net in nets:
         for watcher in net._watchers:  # a recorder watches through its bound method
@@ -149,6 +157,36 @@ def recorders_on(nets: Iterable[Net]) -> list[VcdRecorder]:
             if isinstance(owner, VcdRecorder) and not getattr(owner, "_closed", False):
                 found[id(owner)] = owner
     return list(found.values())
+
+
+def advance_if_idle(world: World, end_ns: int) -> bool:
+    """Set the clock to ``end_ns`` in one step if nothing would happen on the way; True if so.
+
+    Nothing happens when every event due at or before ``end_ns`` does nothing when
+    processed: no callbacks and not failed (the stop events SimPy leaves behind after a
+    ``run_for`` or ``run_until``, the guard timeouts of finished waits). Those are
+    processed (taken off the queue) and the clock set, which is what running the
+    scheduler to ``end_ns`` would do (SimPy's event ids keep ordering later events as
+    before). Anything else due by then (a fault, a device's timer, another board's
+    process) leaves everything as it was and gives False: the caller runs the scheduler.
+    """
+    env = world.env
+    queue = env._queue  # SimPy has no public "advance an idle clock"
+    if end_ns < world.now_ns:
+        return False
+    for t, _, _, event in queue:
+        if t <= end_ns and (event.callbacks != [] or not event._ok):
+            return False
+    while queue and queue[0][0] <= end_ns:
+        heapq.heappop(queue)[3].callbacks = None  # type: ignore[assignment]  # processed
+    env._now = end_ns
+    return True
+
+
+def advance_idle(world: World, duration_ns: int) -> None:
+    """``world.run_for(duration_ns)``, in one step when nothing is due (`advance_if_idle`)."""
+    if duration_ns <= 0 or not advance_if_idle(world, world.now_ns + duration_ns):
+        world.run_for(duration_ns)
 
 
 def _byte_bits(value: int) -> list[int]:
@@ -276,9 +314,24 @@ class SpiBus:
             else []
         )
         if n and (record or recorders):
-            result.edges = self._edges(tx, rx, t0_ns, clock, cpol, cpha, pins, mosi_before)
+            wave = SpiWave(
+                bytes(tx),
+                rx,
+                t0_ns,
+                clock.core_clock_hz,
+                clock.half_cycles,
+                clock.gap_sclk_cycles,
+                cpol,
+                cpha,
+                tuple(net.name for net in pins.sclk),
+                tuple(net.name for net in pins.mosi),
+                pins.miso.name if pins.miso is not None else None,
+                mosi_before,
+            )
+            if record:
+                result.edges = wave.edges()
             for rec in recorders:
-                rec.add_edges(result.edges)
+                rec.add_wave(wave)  # compact: rendered when the recorder writes
         return result
 
     # -- one device -------------------------------------------------------------------
@@ -309,17 +362,26 @@ class SpiBus:
         target: SpiTarget, incoming: bytes, t0_ns: int, clock: SpiClock
     ) -> list[tuple[int, int]]:
         outs: list[tuple[int, int]] = []
+        append = outs.append
         exchange = target.exchange
         name = target.name
-        byte_cycles = clock.byte_cycles
+        driven = _DRIVEN
+        step = clock.byte_cycles * NS_PER_S  # clock.ns(k * byte_cycles), inlined
+        hz = clock.core_clock_hz
+        n = len(incoming)
+        times: Iterable[int]
+        if step % hz == 0:
+            times = range(t0_ns, t0_ns + n * (step // hz), step // hz) if n else ()
+        else:
+            times = [t0_ns + k * step // hz for k in range(n)]
         try:
-            for k, b in enumerate(incoming):
-                target.bus_time_ns = t0_ns + clock.ns(k * byte_cycles)
+            for t, b in zip(times, incoming, strict=True):
+                target.bus_time_ns = t
                 r = exchange(b)
                 if type(r) is int and 0 <= r <= 0xFF:
-                    outs.append((r, 0xFF))
+                    append(driven[r])
                 else:
-                    outs.append(normalize_miso(r, name))
+                    append(normalize_miso(r, name))
         finally:
             target.bus_time_ns = None
         return outs
@@ -422,15 +484,17 @@ class SpiBus:
         n = len(tx)
         if miso_node is None:
             return bytes(n)  # no pin routed to MISO: the peripheral's input reads 0 [I]
-        mosi_ids = {id(net) for net in pins.mosi}
-        loopback = any(id(net) in mosi_ids for net in miso_node.nets)
+        mosi = pins.mosi
+        loopback = False
         hard: list[tuple[str, float]] = []
         dominant: list[tuple[str, float]] = []
+        pull = DriveKind.PULL
         for net in miso_node.nets:
-            if id(net) in mosi_ids:
+            if net in mosi:  # (identity: nets have no __eq__)
+                loopback = True
                 continue  # the master's own MOSI drive: that is the loopback case
-            for owner, drive in net.drivers.items():
-                if drive.kind is not DriveKind.PULL:
+            for owner, drive in net._drivers.items():  # read only: no copy (`Net.drivers`)
+                if drive.kind is not pull:
                     hard.append((owner, drive.volts))
                     if owner in self.dominant_owners:
                         dominant.append((owner, drive.volts))
@@ -441,7 +505,9 @@ class SpiBus:
             if not contributions:
                 return bytes([fill]) * n
             if len(contributions) == 1:
-                return bytes(v | (fill & ~d & 0xFF) for v, d in contributions[0][1])
+                if fill:
+                    return bytes([v | (~d & 0xFF) for v, d in contributions[0][1]])
+                return bytes([v for v, _ in contributions[0][1]])
 
         drivers: list[tuple[str, Sequence[tuple[int, int]]]] = []
         if loopback:
@@ -475,55 +541,6 @@ class SpiBus:
         return bytes(rx)
 
     # -- waveforms --------------------------------------------------------------------
-    @staticmethod
-    def _edges(
-        tx: bytes,
-        rx: bytes,
-        t0_ns: int,
-        clock: SpiClock,
-        cpol: int,
-        cpha: int,
-        pins: SpiPins,
-        mosi_before: bool,
-    ) -> list[Edge]:
-        """SCLK/MOSI/MISO edges of a run; MISO changes where the master launches its bits.
-
-        MISO's first bit is always given, whatever the net's level: the engine never drives the
-        MISO net, so between the bytes of a register-level transfer (one run each) the line
-        holds what the slave drove last, not the net's undriven level, and a byte whose first
-        bit equals the undriven level would otherwise leave the previous bit on the recording
-        (issue 12 item 4). A recorder drops a change to the level it already has.
-        """
-        out: list[Edge] = []
-        half = clock.half_cycles
-        byte_cycles = clock.byte_cycles
-        ns = clock.ns
-        sclk_names = [net.name for net in pins.sclk]
-        mosi_names = [net.name for net in pins.mosi]
-        miso_name = pins.miso.name if pins.miso is not None else None
-        active = not cpol
-        mosi_level = int(mosi_before)
-        miso_level = -1  # unknown: the first bit cell always sets it
-        for k, (b, r) in enumerate(zip(tx, rx, strict=True)):
-            base = k * byte_cycles
-            for i in range(8):
-                cell = base + 2 * i * half
-                t_cell = t0_ns + ns(cell)
-                bit = (b >> (7 - i)) & 1
-                if bit != mosi_level:
-                    mosi_level = bit
-                    out.extend(Edge(t_cell, name, bool(bit)) for name in mosi_names)
-                rbit = (r >> (7 - i)) & 1
-                if miso_name is not None and rbit != miso_level:
-                    miso_level = rbit
-                    out.append(Edge(t_cell, miso_name, bool(rbit)))
-                lead = t0_ns + ns(cell + (1 - cpha) * half)
-                trail = t0_ns + ns(cell + (2 - cpha) * half)
-                for name in sclk_names:
-                    out.append(Edge(lead, name, active))
-                    out.append(Edge(trail, name, not active))
-        return out
-
     def release_edges(self, pins: SpiPins, time_ns: int) -> list[Edge]:
         """The MISO line going back to its undriven level when the devices let go (CS inactive)."""
         if pins.miso is None:

@@ -438,6 +438,71 @@ class LineTimeline:
 
     def edges(self, net: str, t0: float, t1: float, level: bool) -> tuple[list[Edge], bool]:
         """Changes of the composed level in ``[t0, t1]``, from ``level`` just before ``t0``."""
+        fast = self._burst_edges(net, t0, t1, level)
+        if fast is not None:
+            return fast
+        return self._walk_edges(net, t0, t1, level)
+
+    def _burst_edges(
+        self, net: str, t0: float, t1: float, level: bool
+    ) -> tuple[list[Edge], bool] | None:
+        """`_walk_edges` in one pass over the bit cells, for the common window: only
+        bursts one after the other on an idle-high line (no DC change, no glitch); None
+        otherwise. The instants are the ones the walk visits: ``char_start(i) + k * bit_ns``
+        for bit ``k``, a start bit at the later of its character's start and the end of
+        the previous frame (the walk reaches the previous frame's end first)."""
+        if self.glitches and (
+            self.glitch_overlaps(t0, t1) or self.glitched(t0) or self.glitched(t1)
+        ):
+            return None
+        k = bisect.bisect_right(self.dc_times, t0)
+        if (k < len(self.dc_times) and self.dc_times[k] <= t1) or not self.dc_at(t0):
+            return None
+        bursts = self.bursts
+        first = max(0, bisect.bisect_right(self.burst_starts, t0) - 2)
+        window: list[Burst] = []
+        prev_end = -math.inf
+        for b in bursts[first:]:
+            if b.start_ns > t1:
+                break
+            if b.end_ns + 1.0 < t0 and not window:
+                prev_end = b.end_ns
+                continue
+            if b.start_ns < prev_end - 1.0 or b.count < 1:
+                return None  # overlapping bursts (two senders): the walk's business
+            window.append(b)
+            prev_end = b.end_ns
+        out: list[Edge] = []
+        now = self.level_at(t0)
+        if now != level:
+            out.append(Edge(round(t0), net, now))
+        for b in window:
+            settings = b.settings
+            fb = settings.frame_bits
+            bit = b.bit_ns
+            cell = True  # the line is high before a burst
+            frame_end = -math.inf
+            for i in range(b.count):
+                base = b.char_start(i)
+                if base + b.frame_ns < t0 and i + 1 < b.count:
+                    frame_end = base + fb * bit
+                    continue  # wholly before the window, and it ends high
+                if base > t1:
+                    break
+                word = settings.frame_word(b.chars[i])
+                for k in range(fb):
+                    value = bool((word >> k) & 1)
+                    if value == cell:
+                        continue
+                    cell = value
+                    t = max(base, frame_end) if k == 0 else base + k * bit
+                    if t0 < t <= t1:
+                        out.append(Edge(round(t), net, value))
+                frame_end = base + fb * bit
+        return out, out[-1].level if out else now
+
+    def _walk_edges(self, net: str, t0: float, t1: float, level: bool) -> tuple[list[Edge], bool]:
+        """The reference: candidate instant by candidate instant (`next_change`)."""
         out: list[Edge] = []
         t = t0
         if self.level_at(t0) != level:
@@ -510,11 +575,13 @@ class UartLines:
         nodes = {id(n.node) for n in nets}
         if not nodes:
             return []
-        return [
-            listener
-            for listener in self._listeners
-            if any(id(inp.node) in nodes for inp in listener.input_nets())
-        ]
+        found: list[LineListener] = []
+        for listener in self._listeners:
+            for inp in listener.input_nets():
+                if id(inp.node) in nodes:
+                    found.append(listener)
+                    break
+        return found
 
     def publish(self, burst: Burst, nets: Iterable[Net], *, exclude: object = None) -> None:
         """Hand ``burst`` to every listener on the nodes of ``nets`` (and open VCD recorders)."""

@@ -293,7 +293,12 @@ class UartReceiver:
     # -- input side (LineListener) ------------------------------------------------------
     def _routed(self) -> list[Net]:
         src = self._inputs
-        return list(src() if callable(src) else src)
+        if callable(src):
+            # the blocks' source functions give a new list each call (nobody here changes
+            # it): no copy
+            nets = src()
+            return nets if isinstance(nets, list) else list(nets)
+        return list(src)
 
     def _input_level(self) -> bool:
         nets = self._routed()

@@ -30,6 +30,7 @@ import simpy
 
 from ..errors import BusError
 from ..world.clock import World
+from .spi_bus import advance_if_idle
 from .uart_line import EPS_NS
 from .uart_rx import BE, FE, OE, PE, Chunk, UartReceiver
 from .uart_tx import UartTransmitter
@@ -69,6 +70,11 @@ class UartTty:
         self.received = 0
         self.capacity = TTY_FLIP_LIMIT + N_TTY_HOLDS
         """Characters the port holds unread before new ones are lost (see the module doc)."""
+        self.fast_path = True
+        """`drain` sets the clock to the last stop bit in one step when no event is due
+        before it (`advance_if_idle`); False: the reference path through the scheduler."""
+        self.fast_drains = 0
+        """Drains done in one step (for tests)."""
 
     # -- fed by the block -------------------------------------------------------------------
     def feed(self, chunks: Iterable[Chunk]) -> None:
@@ -166,6 +172,17 @@ class UartTty:
         time; one held (CTS deasserted, disabled) gets 10 simulated seconds
         before `BusError` (``ETIMEDOUT``), rather than hanging the simulation.
         """
+        if self.fast_path:
+            # the reference path: a wake-up at the last stop bit (`drained`), the scheduler
+            # run until it; with nothing else due by then that is setting the clock there
+            end = self.tx.drain_time_ns()
+            if (
+                end is not None
+                and (timeout_ns is None or end - self.world.now_ns < timeout_ns)
+                and advance_if_idle(self.world, end)
+            ):
+                self.fast_drains += 1
+                return
         ev: simpy.Event = self.tx.drained()
         if ev.triggered:
             self.world.run_until(ev)

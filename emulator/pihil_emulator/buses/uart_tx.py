@@ -116,6 +116,15 @@ class UartTransmitter:
         """True while a character is on the line or waiting to go (PL011 FR.BUSY)."""
         return bool(self.pending) or self._busy_until > self.world.now_ns + EPS_NS
 
+    def drain_time_ns(self) -> int | None:
+        """When a drain that starts now ends, if nothing but time stands in its way: the
+        instant the wake-up `drained` schedules (the last stop bit's end) when the
+        transmitter is busy with published characters only (nothing pending, no hold,
+        nobody else waiting); None otherwise."""
+        if self.pending or self._holds or self._drain_waiters or not self.busy():
+            return None
+        return math.ceil(self._busy_until - EPS_NS)
+
     def drained(self) -> simpy.Event:
         """An event that fires once everything queued so far has left the line."""
         ev = self.world.event()

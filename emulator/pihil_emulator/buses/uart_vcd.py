@@ -126,6 +126,8 @@ class UartVcdTap:
 
 def tap_recorders(hub: UartLines, nets: Iterable[Net]) -> None:
     """Give every open `VcdRecorder` watching a net of these nets' nodes a tap (once)."""
+    if not VcdRecorder.open_count:
+        return  # no recorder open anywhere: none to tap (the common case, per burst)
     seen: set[int] = set()
     for net in nets:
         if id(net.node) in seen:
