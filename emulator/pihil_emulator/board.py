@@ -39,6 +39,7 @@ from .errors import (
     RegisterError,
 )
 from .faults import Fault
+from .snapshot import BoardSnapshot, restore_snapshot, take_snapshot
 from .soc.gpio import GpioBlock
 from .soc.registers import RegisterBlock, RegisterWarning
 from .soc.soc import Soc
@@ -95,6 +96,8 @@ class Board:
         # ``world``: build the board into a world shared with other boards (a `Bench`,
         # pihil_emulator.world.multiboard); by default the board has a world of its own
         self.world = World(seed) if world is None else world
+        self._shares_world = world is not None
+        """Built into another's world (a `Bench`): its time and events are not the board's own."""
         self.circuit = Circuit(self.world)
         try:
             self.variant: SocVariant = profile.variant.with_overrides(**dict(soc_overrides or {}))
@@ -155,6 +158,21 @@ class Board:
         """Advance simulated time (a no-op for 0)."""
         if duration_ns:
             self.world.run_for(duration_ns)
+
+    # -- snapshots (pihil_emulator.snapshot) --------------------------------------------------
+    def snapshot(self, *extra_roots: object) -> BoardSnapshot:
+        """The whole board now, to `restore` later (as often as wanted): registers, devices,
+        nets, wiring, simulated time, the random source, scheduled events. Needs a quiescent
+        board (no transfer or wait in flight, no open VCD recorder): `SnapshotError` says
+        what is busy. ``extra_roots``: objects outside the board whose state goes with it
+        (the driver's session state)."""
+        return take_snapshot(self, self._shares_world, extra_roots)
+
+    def restore(self, snapshot: BoardSnapshot) -> None:
+        """Put the board back to the moment of ``snapshot`` (taken of this board). What is in
+        flight now (a transfer, a fault injected since) is dropped; objects made since then
+        leave the board. An open VCD recorder is refused: close it first."""
+        restore_snapshot(self, snapshot)
 
     # -- boot and reset -------------------------------------------------------------------
     def _boot(self) -> None:

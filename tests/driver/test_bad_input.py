@@ -355,6 +355,7 @@ def _members(board: RpiBoard) -> Iterator[tuple[str, str, Callable[[], object]]]
         "apply_voltage": ("J8-16", 1.0), "remove_voltage": ("J8-16",),
         "read_register": ("gpio", "GPFSEL0"), "write_register": ("gpio", "GPFSEL2", 0),
         "record_vcd": ("x.vcd",), "userspace": (), "inject": (StuckNet(pin="J8-16"),),
+        "restore": (None,),
     }  # fmt: skip
     skip = {"close", "gpios_item", "pins_item", "i2c_buses_item", "spi_buses_item", "uarts_item",
             "disconnect", "attach", "detach", "clear_fault"}  # fmt: skip

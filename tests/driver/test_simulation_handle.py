@@ -209,3 +209,24 @@ def test_an_unknown_device_name_lists_the_boards_devices() -> None:
             devices["nosuch"]
         assert "rtc" in devices
         assert devices.get("nosuch") is None
+
+
+@exercises("Simulation.snapshot", "Simulation.restore")
+def test_snapshot_and_restore_through_the_driver(board: RpiBoard) -> None:
+    """Issue 13 item 4: the driver's handle snapshots the board with its session and puts
+    it back: time, a register, a device's memory and a GPIO's direction return; a
+    snapshot is not something else (a clear error)."""
+    from rpiboard_pihil import Direction
+
+    line = board.gpios["GPIO4"]
+    snap = board.simulation.snapshot()
+    t0 = board.simulation.now_ns
+    line.direction = Direction.OUTPUT
+    line.value = True
+    board.simulation.run_for(0.25)
+    board.simulation.restore(snap)
+    assert board.simulation.now_ns == t0
+    assert line.direction is Direction.INPUT
+    board.simulation.restore(snap)  # as often as wanted
+    with pytest.raises(ConfigurationError, match="snapshot"):
+        board.simulation.restore("not a snapshot")

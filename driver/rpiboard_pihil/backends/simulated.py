@@ -961,6 +961,20 @@ class Simulation:
         """End an injected fault now."""
         self._call(self._board.clear_fault, fault)
 
+    def snapshot(self) -> Any:
+        """The whole simulated board now (registers, devices, nets, time, random source,
+        scheduled events) with the driver's session state; `restore` it as often as wanted.
+        A busy board, an open VCD recording or userspace: ConfigurationError."""
+        from .sim_snapshot import snapshot
+
+        return snapshot(self)
+
+    def restore(self, snapshot: Any) -> None:
+        """Put the board back to ``snapshot`` (one this board's `snapshot()` took)."""
+        from .sim_snapshot import restore
+
+        restore(self, snapshot)
+
     def userspace(self, *, epoch_s: float | None = None, pace: float | None = None) -> Any:
         """The board's userspace as a context manager: inside the block, smbus2, spidev,
         pyserial, gpiod, RPi.GPIO and gpiozero reach this board, and ``time.sleep`` and

@@ -6,14 +6,14 @@ setting of 9600 8N1: at the top of every simulated second it sends
 characters between ``$`` and ``*``, two upper-case hex digits) and CR LF.
 Time comes from the simulated clock (``utc_at_zero`` + simulated time);
 position, altitude, speed, course, fix, satellites and HDOP are settable
-from the simulation. One process wake per simulated second, nothing else:
+from the simulation. One timer event per simulated second, nothing else:
 an hour of idle simulated time is 3600 wakes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Generator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -121,7 +121,8 @@ class NmeaGps(UartTarget):
         self.sent_seconds = 0
         self.enabled = True
         """False: the receiver stays silent (e.g. powered down)."""
-        self._process: simpy.Process | None = None
+        self._next_ns: int | None = None
+        """When the next second's sentences are due (None until bound to a world)."""
 
     # -- simulation-side controls -------------------------------------------------------------
     def set_position(
@@ -203,20 +204,27 @@ class NmeaGps(UartTarget):
         )
         return [nmea_sentence(rmc), nmea_sentence(gga)]
 
-    # -- the once-a-second process ------------------------------------------------------------
+    # -- the once-a-second timer ------------------------------------------------------------
+    # A chain of timer events, not a SimPy process: its whole state is the next due second
+    # (``_next_ns``), so a board with a GPS can be snapshotted (pihil_emulator.snapshot).
     def on_bound(self) -> None:
-        if self._process is None:
-            self._process = self.world.process(self._run())
+        if self._next_ns is None:
+            world = self.world
+            self._next_ns = -(-world.now_ns // NS_PER_S) * NS_PER_S  # the next top of a second
+            self._arm()
 
-    def _run(self) -> Generator[simpy.Event, None, None]:
-        world = self.world
-        t = -(-world.now_ns // NS_PER_S) * NS_PER_S  # the next top of a second (now if on one)
-        while True:
-            yield world.timeout(t - world.now_ns)
-            if self.enabled:
-                self.transmit(b"".join(self.sentences(self.utc_now())))
-                self.sent_seconds += 1
-            t += NS_PER_S
+    def _arm(self) -> None:
+        assert self._next_ns is not None
+        timer = self.world.timeout(self._next_ns - self.world.now_ns)
+        timer.callbacks.append(self._tick)
+
+    def _tick(self, _event: simpy.Event) -> None:
+        if self.enabled:
+            self.transmit(b"".join(self.sentences(self.utc_now())))
+            self.sent_seconds += 1
+        assert self._next_ns is not None
+        self._next_ns += NS_PER_S
+        self._arm()
 
 
 def line_settings_from(p: Params, default: LineSettings) -> LineSettings:
