@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-USER_TEST = '''
+USER_TEST = """
 from rpiboard_pihil import Direction
 
 
@@ -37,7 +37,7 @@ def test_my_led(board):
 def test_my_rtc(board, measure):
     seconds = board.i2c_buses["i2c1"].write_read(0x68, b"\\x03", 1)[0] & 0x7F
     measure("rtc_seconds_bcd", seconds, low=0, high=0x59)
-'''
+"""
 
 
 def _sh(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -45,7 +45,9 @@ def _sh(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.Completed
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
-    assert done.returncode == 0, f"{' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, (
+        f"{' '.join(cmd)} -> {done.returncode}\n{done.stdout}\n{done.stderr}"
+    )
     return done
 
 
@@ -55,8 +57,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from hatchling.builders.wheel import WheelBuilder
 
     out = tmp_path_factory.mktemp("dist")
-    wheel = Path(next(iter(WheelBuilder(str(ROOT)).build(directory=str(out), versions=["standard"]))))
-    sdist = Path(next(iter(SdistBuilder(str(ROOT)).build(directory=str(out), versions=["standard"]))))
+    wheel = Path(
+        next(iter(WheelBuilder(str(ROOT)).build(directory=str(out), versions=["standard"])))
+    )
+    sdist = Path(
+        next(iter(SdistBuilder(str(ROOT)).build(directory=str(out), versions=["standard"])))
+    )
     return {"wheel": wheel, "sdist": sdist}
 
 
@@ -80,11 +86,13 @@ def test_first_run_from_the_wheel_in_a_bare_venv(dist: dict[str, Path], tmp_path
     assert version == f"pihil {_project_version()}"
     assert "mirkopc" in _sh([pihil, "boards"], work).stdout
     run = _sh([pihil, "run", "--board", "mirkopc", "--target", "sim"], work, timeout=600)
-    assert "overall" in run.stdout and "PASS" in run.stdout, run.stdout
+    assert "overall" in run.stdout, run.stdout
+    assert "PASS" in run.stdout, run.stdout
     reports = work / "pihil-reports"
     (report,) = reports.glob("pihil-mirkopc-sim-*.json")
     assert json.loads(report.read_text())["status"] == "complete"
-    assert list(reports.glob("*.html")) and list(reports.glob("junit-*.xml"))
+    assert list(reports.glob("*.html"))
+    assert list(reports.glob("junit-*.xml"))
     # nothing but the reports in the user's folder (no .hypothesis, .benchmarks, caches)
     assert sorted(p.name for p in work.iterdir()) == ["pihil-reports"]
 
