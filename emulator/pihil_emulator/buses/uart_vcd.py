@@ -138,6 +138,7 @@ def tap_recorders(hub: UartLines, nets: Iterable[Net]) -> None:
                 owner = getattr(watcher, "__self__", None)
                 if (
                     isinstance(owner, VcdRecorder)
+                    and not getattr(owner, "taps_itself", False)  # a BenchVcd: its own taps
                     and owner not in _TAPS
                     and not getattr(owner, "_closed", False)
                 ):

@@ -58,6 +58,10 @@ class BenchVcd(VcdRecorder):
     qualified name (the taps the hub would add by itself look nets up by local name).
     """
 
+    taps_itself = True
+    """Its UART taps are made here, under qualified names: `uart_vcd.tap_recorders` must not
+    add its own (it would look the ``role.NET`` names up in one board's circuit)."""
+
     def __init__(self, world: World, path: str | Path, nets: Mapping[str, Net]) -> None:
         self._names = {id(net): name for name, net in nets.items()}
         super().__init__(world, path, list(nets.values()), names=list(nets))
