@@ -242,19 +242,9 @@ def test_startup_finds_no_thre_or_txen_bug() -> None:
     ("variant", "baud", "quot"),
     [
         (BCM2711, 115_200, 271),  # soc-facts §4.2: the 250 MHz core; 114890 baud (-0.27 %)
-        pytest.param(
-            BCM2711,
-            9_600,
-            3255,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="mismatch (mini_uart.py / the register policy): with LCR.DLAB set the IER "
-                "offset is the baud register's bits 15:8 (DLM), but the write is filtered through "
-                "IER's own field map (bits 0-1) first, so DLM 0x0C is cut to 0 and recorded as "
-                "reserved bits: BAUD reads 183 instead of 3255 (every quot >= 0x400, i.e. below "
-                "about 30 kBd at 250 MHz, comes out wrong through Linux)",
-            ),
-        ),
+        # BCM2835 ARM Peripherals §2.2.2 (AUX_MU_IER_REG with DLAB: "the MS 8 bits of the baud
+        # rate"); 8250_port.c serial_dl_write writes DLM = quot >> 8 = 0x0C here
+        (BCM2711, 9_600, 3255),
         (BCM2835, 115_200, 271),
         (BCM2835.with_overrides(core_clock_hz=400_000_000), 115_200, 434),  # Pi 3 core 400 MHz
     ],
@@ -321,14 +311,29 @@ def test_tx_and_rx_through_the_interrupt_handler_decode(
     assert sigrok_bytes(path, "GPIO15", baud) == inc
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="mismatch (mini_uart.py): the block's own configure() writes DLM through the IER "
-    "offset the same way, so uart1.configure(9600) runs at 169837 baud (BAUD 183, not 3255)",
-)
 def test_the_models_own_configure_at_9600_baud() -> None:
     """The model-side entry point (docs/emulator-api.md) writes the divisor as Linux does."""
     rig = Rig(far=LineSettings(mini_uart_baud(250e6, 3255)))
     line = rig.uart.configure(9_600)
     assert rig.uart.read("AUX_MU_BAUD_REG") == 3255
     assert line.baud == pytest.approx(250e6 / (8 * 3256))
+
+
+def test_with_dlab_the_io_and_ier_offsets_take_whole_divisor_bytes() -> None:
+    """BCM2835 ARM Peripherals §2.2.2: with DLAB set AUX_MU_IO_REG is the baud register's
+    bits 7:0 and AUX_MU_IER_REG its bits 15:8; only the bits above 7 are reserved (dropped
+    and recorded once), IER's own interrupt enables are untouched."""
+    rig = Rig()
+    u = rig.uart
+    u.write("AUX_ENABLES", 1)
+    u.write("AUX_MU_IER_REG", UART_IER_RDI)
+    u.write("AUX_MU_LCR_REG", UART_LCR_DLAB | UART_LCR_WLEN8)
+    u.write("AUX_MU_IO_REG", 0xA5)
+    u.write("AUX_MU_IER_REG", 0x1FE)  # bit 8 is reserved
+    assert u.read("AUX_MU_IO_REG") == 0xA5
+    assert u.read("AUX_MU_IER_REG") == 0xFE
+    assert u.read("AUX_MU_BAUD_REG") == 0xFEA5
+    u.write("AUX_MU_LCR_REG", UART_LCR_WLEN8)
+    assert u.read("AUX_MU_IER_REG") == UART_IER_RDI
+    warned = [w for w in rig.soc.register_policy.warnings if w.register == "AUX_MU_IER_REG"]
+    assert [(w.written, w.kept) for w in warned] == [(0x1FE, 0xFE)]

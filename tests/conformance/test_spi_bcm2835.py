@@ -17,9 +17,11 @@ Sources (read through the library's stored copies):
   de-select ``CSPOL`` cleared and the "undefined" chip select 11).
 
 The polled path is tests/emulator/test_spi_poll_vcd.py's ``PolledDriver``; the interrupt-driven
-path below extends it. The interrupt line of SPI0 as the datasheet defines it (BCM2711-DS ch.9
-CS.INTD "Generate interrupt when DONE = 1", CS.INTR "Generate interrupt while RXR = 1") is
-computed from CS: the block has no interrupt output of its own (see the xfail below).
+path below extends it. The interrupt line of SPI0 as the datasheet defines it (BCM2711-DS ch.9,
+BCM2835 ARM Peripherals §10.6 CS.INTD "Generate interrupt when DONE = 1", CS.INTR "Generate
+interrupt while RXR = 1") is the block's ``irq_line()``; the driver model sleeps on
+``irq_event()`` (the GIC waking ``bcm2835_spi_interrupt``) and checks it against ``irq_line(cs)``
+below, computed from the CS value the handler reads.
 """
 
 from __future__ import annotations
@@ -151,13 +153,14 @@ class MainlineDriver(PolledDriver):
         self.wr_fifo()
         cs |= BCM2835_SPI_CS_INTR | BCM2835_SPI_CS_INTD | BCM2835_SPI_CS_TA
         self.wr("CS", cs)
-        limit = self.soc.world.now_ns + 30 * 10**9  # BCM2835_SPI_TIMEOUT_MS
-        while not self.completed and self.soc.world.now_ns < limit:
-            if irq_line(self.spi.read("CS")):
-                self.soc.world.run_for(IRQ_LATENCY_NS)
-                self.interrupt()
-            else:
-                self.soc.world.run_for(ACCESS_NS)
+        world = self.soc.world
+        limit = world.now_ns + 30 * 10**9  # BCM2835_SPI_TIMEOUT_MS
+        while not self.completed and world.now_ns < limit:
+            world.run_until(self.spi.irq_event(), limit_ns=limit - world.now_ns)
+            assert self.spi.irq_line()
+            assert irq_line(self.spi.read("CS"))
+            world.run_for(IRQ_LATENCY_NS)
+            self.interrupt()
         assert self.completed, "no completion within BCM2835_SPI_TIMEOUT_MS"
 
     def transfer(self, tx: bytes, speed_hz: int) -> bytes:
@@ -354,14 +357,40 @@ def test_spi_cs_high_through_cspol0(tmp_path: Path) -> None:
     assert (mosi, miso) == (tx, rx)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Spi0Block has no interrupt output: INTD/INTR are stored, not modelled (spi0.py "
-    "docstring); the driver's bcm2835_spi_interrupt needs the line the GIC sees (owner: spi0.py)",
-)
 def test_the_block_raises_its_interrupt_line_as_cs_says() -> None:
+    """BCM2835 ARM Peripherals §10.6 CS: INTD "Generate interrupt when DONE = 1"; INTR
+    "Generate interrupt while RXR = 1". DONE alone (no INTD) or INTD without TA (no DONE)
+    leaves the line low."""
     _soc, spi, _slave, drv = mainline_board(4, 0)
     drv.prepare_message(0)
+    assert spi.irq_line() is False
+    spi.write("CS", drv.prepare_cs | BCM2835_SPI_CS_TA)
+    assert spi.read("CS") & BCM2835_SPI_CS_DONE
+    assert spi.irq_line() is False  # DONE, but INTD clear
     spi.write("CS", drv.prepare_cs | BCM2835_SPI_CS_TA | BCM2835_SPI_CS_INTD)
-    line = spi.irq_line  # type: ignore[attr-defined]
+    line = spi.irq_line
     assert line() is True  # DONE with an empty TX FIFO and INTD
+    spi.write("CS", drv.prepare_cs | BCM2835_SPI_CS_INTD)
+    assert line() is False  # TA off: no DONE
+
+
+def test_intr_raises_the_line_at_the_three_quarter_level_and_wakes_a_waiter() -> None:
+    """INTR with RXR (RX FIFO 48+ of 64 bytes, spi-bcm2835 BCM2835_SPI_FIFO_SIZE_3_4): the
+    line rises when the 48th byte lands, not before, and an ``irq_event`` taken while the
+    line was low fires at that moment; reading the FIFO below 48 lowers the line again."""
+    soc, spi, _slave, drv = mainline_board(5, 0)
+    drv.prepare_message(0)
+    spi.write("CLK", 250)  # 1 MHz at the 250 MHz core clock
+    spi.write("CS", drv.prepare_cs | BCM2835_SPI_CS_TA | BCM2835_SPI_CS_INTR)
+    for _ in range(BCM2835_SPI_FIFO_SIZE):
+        spi.write("FIFO", 0x5A)
+    assert not spi.irq_line()
+    event = spi.irq_event()
+    assert not event.triggered
+    soc.world.run_until(event, limit_ns=10**6)
+    assert len(spi.rx_fifo) == BCM2835_SPI_FIFO_SIZE_3_4
+    assert spi.read("CS") & BCM2835_SPI_CS_RXR
+    assert spi.irq_line()
+    spi.read("FIFO")
+    assert not spi.irq_line()  # 47 bytes: RXR clear, and INTD is not set for DONE
+    assert spi.irq_event().triggered is False

@@ -29,7 +29,9 @@ FAILING_ON_THE_BUGGY_BSC = [
     Stretch(P.WRITE_PRE_ACK, 8_000),
     Stretch(P.WRITE_POST_ACK, 9_960, byte_index=0),
     Stretch(P.MID_BYTE, 9_000, bit=4),
-    Stretch(P.WRITE_POST_ACK, 2_000_000, byte_index=0),  # a 2 ms conversion before the data
+    # a 2 ms conversion released 30 ns before one of the master's check points (rewolff's runt,
+    # raspberrypi/linux#254): the stretch is long, but the short SCL pulse after it is lost
+    Stretch(P.WRITE_POST_ACK, 5_000 + 400 * 5_000 - 30, byte_index=0),
 ]
 
 
@@ -227,13 +229,13 @@ def _sht3x_reading(profile: str, gpio: bool) -> bytes:
 
 def test_a_sensor_stretching_through_its_conversion() -> None:
     """DESIGN "Devices": the SHT3x holds SCL from the read header's ACK until its measurement is
-    done (soc-facts §1.1/§1.2: data put out after the master's sample point). On the buggy
-    BCM2835 the first bit is read before the sensor drives it; the fixed BCM2711 and the
-    bit-banged bus read it right (the CRC of each word checks)."""
+    done, milliseconds: a read-postACK stretch far longer than half a period. piquan
+    (raspberrypi/linux#254, RPi 3 B+: read-postACK must be "long or not-at-all") and issue 12
+    (a single shot through Sensirion's driver on a BCM2835 read right): the buggy BCM2835 reads
+    it right as the fixed BCM2711 and the bit-banged bus do, the CRC of each word checks (the
+    runt window where it does fail: tests/emulator/test_stretch_bug_rate.py)."""
     assert _crc8(b"\xbe\xef") == 0x92
-    for profile, gpio in (("rpi-4b", False), ("rpi-b-rev2", True)):
+    for profile, gpio in (("rpi-4b", False), ("rpi-b-rev2", True), ("rpi-b-rev2", False)):
         data = _sht3x_reading(profile, gpio)
         assert _crc8(data[0:2]) == data[2]
         assert _crc8(data[3:5]) == data[5]
-    bad = _sht3x_reading("rpi-b-rev2", False)
-    assert _crc8(bad[0:2]) != bad[2]

@@ -311,3 +311,19 @@ def test_aux_is_the_same_block_as_uart1() -> None:
     world = World()
     soc = Soc(world, Circuit(world), BCM2835)
     assert soc.blocks["aux"] is soc.blocks["uart1"]
+
+
+def test_the_driver_gets_each_character_at_its_stop_bit() -> None:
+    """8250_bcm2835aux through the 8250 core: the mini UART's RX interrupt is pending while the
+    FIFO holds a byte (BCM2835 ARM Peripherals §2.2.2 AUX_MU_IIR_REG "receiver holds valid
+    byte") and serial8250_rx_chars reads while LSR.DR, so each character reaches the tty as
+    it completes; no receive-timeout wait as on the PL011 (buses/uart_rx_delivery.py)."""
+    rig = Rig()
+    rig.uart.configure(115_200)
+    bit = 1e9 / rig.uart.baud_rate()
+    t0 = rig.world.now_ns
+    rig.far_tx.send(b"xy")
+    assert rig.uart.read(1, 1_000_000_000) == b"x"
+    assert rig.world.now_ns - t0 < 10 * bit  # the stop bit is sampled mid-bit
+    rig.world.run_for(int(10 * bit))
+    assert rig.uart.in_waiting() == 1

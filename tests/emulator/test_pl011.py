@@ -402,18 +402,67 @@ def test_bcm2835_has_only_uart0() -> None:
 
 
 # -- the driver side ---------------------------------------------------------------------------
-def test_driver_read_returns_as_soon_as_n_bytes_arrived() -> None:
-    """read(n, timeout) returns at the n-th byte's stop bit, in simulated time."""
+def test_driver_read_returns_when_the_receive_timeout_delivers() -> None:
+    """read(n, timeout) returns once the driver has the n-th byte: ten bytes stay below the
+    RX trigger (IFLS RX4_8: 16), so amba-pl011's pl011_int gets them all at the receive
+    timeout, 32 bit periods after the last stop bit (PL011 TRM UARTRTINTR)."""
     rig = Rig()
     rig.uart.configure(115_200)
     rig.far_tx.send(b"0123456789")
     t0 = rig.world.now_ns
     assert rig.uart.read(4, 1_000_000_000) == b"0123"
     bit = 1e9 / 115_200
-    assert rig.world.now_ns - t0 == pytest.approx(4 * 10 * bit - 0.5 * bit, abs=0.1 * bit)
+    assert rig.world.now_ns - t0 == pytest.approx(
+        10 * 10 * bit - 0.5 * bit + 32 * bit, abs=0.1 * bit
+    )
     t1 = rig.world.now_ns
     assert rig.uart.read(100, 1_000_000) == b"456789"
     assert rig.world.now_ns - t1 == 1_000_000  # fewer than asked: the whole timeout
+
+
+def test_a_burst_reaches_the_driver_at_each_trigger_level_then_at_the_timeout() -> None:
+    """amba-pl011 pl011_int → pl011_fifo_to_tty drains the FIFO at RXIS (the 16th character,
+    IFLS RX4_8 of 32) and at RTIS (32 bit periods after the last one): 40 characters reach
+    the tty as 16 at the 16th stop bit, 16 at the 32nd, 8 at the 40th + 32 bit periods."""
+    rig = Rig()
+    rig.uart.configure(115_200)
+    tty = rig.uart.tty
+    assert tty is not None
+    bit = 1e9 / 115_200
+    t0 = rig.world.now_ns
+    rig.far_tx.send(bytes(range(40)))
+
+    def stop_bit(k: int) -> float:  # the k-th character's stop bit is sampled
+        return t0 + k * 10 * bit - 0.5 * bit
+
+    seen = []
+    for at in (stop_bit(16) - bit, stop_bit(16) + bit, stop_bit(32) + bit, stop_bit(40) + bit):
+        rig.world.run_for(int(at) - rig.world.now_ns)
+        seen.append(rig.uart.in_waiting())
+    assert seen == [0, 16, 32, 32]
+    rig.world.run_for(int(stop_bit(40) + 31 * bit) - rig.world.now_ns)
+    assert rig.uart.in_waiting() == 32
+    rig.world.run_for(int(2 * bit))
+    assert rig.uart.in_waiting() == 40
+    assert tty.delivery is not None
+    assert tty.delivery.interrupts == 3
+    assert rig.uart.read(40, 0) == bytes(range(40))
+
+
+def test_without_fifos_every_character_interrupts() -> None:
+    """LCRH.FEN clear: the FIFO is a one-character holding register, and the receive
+    interrupt comes as each character fills it (PL011 TRM UARTRXINTR, FIFOs disabled), so
+    pl011_int hands each one over at its stop bit."""
+    rig = Rig()
+    rig.uart.configure(115_200)
+    rig.uart.write("LCRH", rig.uart.read("LCRH") & ~(1 << 4))
+    bit = 1e9 / 115_200
+    t0 = rig.world.now_ns
+    rig.far_tx.send(b"ab")
+    rig.world.run_for(int(10 * bit))
+    assert rig.uart.in_waiting() == 1
+    assert rig.world.now_ns - t0 < 11 * bit
+    assert rig.uart.read(2, 1_000_000) == b"ab"
 
 
 def test_driver_counts_errors_as_linux_icount() -> None:

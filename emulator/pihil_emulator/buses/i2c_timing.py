@@ -13,7 +13,17 @@ What happens when a slave holds SCL low (soc-facts §1.2, §8.3):
   it does not restart a full high time. So after a release at ``d`` past the
   master's own release the high pulse lasts ``k·T/2 − d`` (``k`` the smallest
   integer with ``k·T/2 > d``), a runt when ``d`` is just under a multiple of T/2.
-  SDA is sampled ``REDL`` after the master's *own* rising edge, whatever SCL does.
+  SDA is sampled ``REDL`` after the master's *own* rising edge, whatever SCL does,
+  when the first check point (half a period after the release) finds SCL high: a
+  short stretch released after that sample point reads the bit wrong (Advamation:
+  "even very very short stretches make the Raspberry Pi read wrong data"). When a
+  check point finds SCL still low, the master delays its internal clock by half
+  periods (piquan) and takes the bit at the check point that finds SCL high, just
+  before its fall [I]: a stretch longer than half a period reads right at every
+  release phase except rewolff's runt window, where the slave misses the short
+  pulse and the byte slips one bit (piquan, RPi 3 B+: read-preACK, write-preACK and
+  write-postACK stretches work, read-postACK must be "long or not-at-all";
+  Advamation: it works "by more than 0.5 clock periods"; docs/fidelity.md).
 - ``fixed`` (what the BCM2711 datasheet claims): the master waits for SCL to rise
   and then gives a full high time, sampling ``REDL`` after the real rise.
 
@@ -274,7 +284,8 @@ class BscSequencer:
         Bit ``i`` (0 first) puts ``outs >> (8 - i) & 1`` on SDA (1 releases it): FEDL
         after the fall if the drive changes; SCL is released half a period after the
         fall, SDA is sampled REDL after the rise (the master's own rise on the buggy
-        BSC, the real one on the fixed), and SCL falls at the next toggle. The sample is
+        BSC, or the check point that found SCL high after one that found it low; the real
+        rise on the fixed), and SCL falls at the next toggle. The sample is
         read back at the fall from the wire's SDA history (the level just before the
         sample instant), which is the same as waking up for it.
 
@@ -312,9 +323,17 @@ class BscSequencer:
                 kc = self._after_rise(kr, rose, self.time(kr + clkt) if clkt else None)
             if kc is None:
                 return sampled, i
-            # buggy: REDL after the master's own rising edge; fixed: REDL after the real rise
-            anchor = self.anchor  # (the fixed master re-anchors at a late rise)
-            ts = anchor + ((kr if bug else kc - half) + redl) * NS_PER_S // f
+            # buggy: REDL after the master's own rising edge, unless a check point found SCL
+            # still low (the stretch outlasted the half period): then the bit is taken at the
+            # check point that found SCL high, just before the fall; fixed: REDL after the
+            # real rise (the fixed master re-anchors at a late rise)
+            anchor = self.anchor
+            if not bug:
+                ts = anchor + (kc - half + redl) * NS_PER_S // f
+            elif kc == kr + half:
+                ts = anchor + (kr + redl) * NS_PER_S // f
+            else:
+                ts = anchor + kc * NS_PER_S // f
             yield anchor + kc * NS_PER_S // f
             sampled = sampled << 1 | wire.sda_at(ts)
             wire.drive_scl(True)

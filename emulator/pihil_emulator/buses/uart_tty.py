@@ -15,8 +15,12 @@ that finds both full is lost, and counted as the serial core counts it
 the driver reports as ``UART_OVERRUN``. The board's userspace keeps its own n_tty and
 so lowers `UartTty.capacity` to the flip buffer's share while its tty is open.
 
-Not modelled: the receive-timeout latency of the interrupt (a short message
-becomes readable when its last stop bit is sampled, not ~32 bit times later).
+When the handler takes the characters is the block's `RxDelivery`
+(buses/uart_rx_delivery.py): the PL011's at its RX FIFO trigger level or its receive
+timeout 32 bit periods after the last character (amba-pl011.c ``pl011_int`` →
+``pl011_fifo_to_tty``), so a short message becomes readable ~32 bit times after its last
+stop bit; without one (the mini UART, whose 8250 RX interrupt is pending while the FIFO
+holds a byte) each character as it completes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from ..world.clock import World
 from .spi_bus import advance_if_idle
 from .uart_line import EPS_NS
 from .uart_rx import BE, FE, OE, PE, Chunk, UartReceiver
+from .uart_rx_delivery import RxDelivery
 from .uart_tx import UartTransmitter
 
 ERROR_KINDS = ("framing", "parity", "overrun", "break", "buf_overrun")
@@ -56,8 +61,12 @@ class UartTty:
         rx: UartReceiver,
         tx: UartTransmitter,
         sync: Callable[[], None],
+        delivery: RxDelivery | None = None,
     ) -> None:
         self.world = world
+        self.delivery = delivery
+        """The hardware FIFO's interrupts between the receiver and this buffer (None: each
+        character as it completes)."""
         self.name = name
         self.rx = rx
         self.tx = tx
@@ -78,6 +87,22 @@ class UartTty:
 
     # -- fed by the block -------------------------------------------------------------------
     def feed(self, chunks: Iterable[Chunk]) -> None:
+        """Characters the receiver completed by now: through the FIFO's interrupts
+        (`delivery`) into the buffer."""
+        if self.delivery is None:
+            self._store(chunks)
+        else:
+            self.delivery.push(list(chunks), float(self.world.now_ns), self._store)
+
+    def next_delivery_ns(self) -> float | None:
+        """When the interrupt handler next hands characters over, if known (the caller
+        looks again then: a character arriving meanwhile can push a receive timeout on)."""
+        self._sync()
+        if self.delivery is None:
+            return self.rx.time_of(0)
+        return self.delivery.next_ns(self.rx)
+
+    def _store(self, chunks: Iterable[Chunk]) -> None:
         """Characters the interrupt handler took from the FIFO, with their error flags."""
         for chunk in chunks:
             data, flags = chunk.data, chunk.flags
@@ -135,7 +160,10 @@ class UartTty:
             now = self.world.now_ns
             if len(self.buffer) >= n or now >= deadline:
                 break
-            known = self.rx.time_of(n - len(self.buffer) - 1)
+            if self.delivery is None:
+                known = self.rx.time_of(n - len(self.buffer) - 1)
+            else:
+                known = self.delivery.due_ns(self.rx, n - len(self.buffer))
             until = deadline if known is None else min(deadline, math.ceil(known - EPS_NS))
             self._wait(until)
         out = bytes(self.buffer[:n])
@@ -206,9 +234,12 @@ class UartTty:
             ) from None
 
     def discard_input(self) -> None:
+        """Drop what was received (the buffer and what the FIFO holds for its interrupt)."""
         self._sync()
         self.buffer.clear()
         self.flags.clear()
+        if self.delivery is not None:
+            self.delivery.discard()
 
     def error_counts(self) -> dict[str, int]:
         self._sync()

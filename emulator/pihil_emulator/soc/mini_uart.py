@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ..buses.uart_line import LineSettings, parity_name
 from ..buses.uart_rx import Chunk
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, RegisterError
 from .registers import Access, Field, Register, RegisterBlock, RegisterMap
 from .uart_port import UartPins, UartPort
 
@@ -79,6 +79,17 @@ AUX_MAP = RegisterMap([
              doc="baud = core clock / (8 * (BAUD + 1))"),
 ])
 # fmt: on
+
+# fmt: off
+DLAB_MAP = RegisterMap([
+    Register("AUX_MU_IO_REG", 0x40, (Field("DLL", 0, 8),), doc="with DLAB: baud bits 7:0"),
+    Register("AUX_MU_IER_REG", 0x44, (Field("DLM", 0, 8),), doc="with DLAB: baud bits 15:8"),
+])
+# fmt: on
+"""What AUX_MU_IO/IER are while LCR.DLAB is set (BCM2835 ARM Peripherals §2.2.2: "If the
+DLAB bit is set this register gives access to the MS 8 bits of the baud rate"): bits 7:0 are
+the divisor byte, only the bits above are reserved. The write policy filters through this map
+then, not through IER's 2-bit interrupt-enable fields (8250 ``serial_dl_write`` writes DLM)."""
 
 FIFO_DEPTH = 8
 """soc-facts §4.2: "8 symbols deep FIFOs for receive and transmit"."""
@@ -155,7 +166,26 @@ class MiniUartBlock(UartPort):
         name = self.MAP.get(_full_name(key), self.name).name
         if name in _MU_REGS and not self.enabled:
             return
+        if name in DLAB_MAP and self._dlab():
+            self._write_divisor_byte(name, value)
+            return
         super()._register_write(name, value)
+
+    def _write_divisor_byte(self, name: str, value: int) -> None:
+        """DLAB set: IO is the baud register's bits 7:0 (DLL), IER its bits 15:8 (DLM)."""
+        if not 0 <= value <= 0xFFFF_FFFF:
+            raise RegisterError(
+                f"{self.name}.{name}: a 32-bit register takes 0..0xffffffff, got {value:#x}"
+            )
+        reg = DLAB_MAP.get(name, self.name)
+        if value & ~reg.defined_mask:
+            if self.policy is not None:
+                value = self.policy.undefined_bits(self.name, reg, value)
+            value &= reg.defined_mask
+        shift = 0 if name == "AUX_MU_IO_REG" else 8
+        baud = self.peek("AUX_MU_BAUD_REG") & ~(0xFF << shift)
+        self.poke("AUX_MU_BAUD_REG", baud | value << shift)
+        self._update_line()
 
     # -- clock and line settings --------------------------------------------------------------
     def core_clock_changed(self, hz: int) -> None:
@@ -250,12 +280,7 @@ class MiniUartBlock(UartPort):
         return value
 
     def _write_AUX_MU_IO_REG(self, value: int) -> None:  # noqa: N802
-        if self._dlab():
-            baud = self.peek("AUX_MU_BAUD_REG")
-            self.poke("AUX_MU_BAUD_REG", (baud & 0xFF00) | (value & 0xFF))
-            self._update_line()
-            return
-        self._push_tx(value)
+        self._push_tx(value)  # with DLAB set, `_write_divisor_byte` takes the write
 
     def _read_AUX_MU_IER_REG(self) -> int:  # noqa: N802
         if self._dlab():
@@ -263,12 +288,7 @@ class MiniUartBlock(UartPort):
         return self.peek("AUX_MU_IER_REG")
 
     def _write_AUX_MU_IER_REG(self, value: int) -> None:  # noqa: N802
-        if self._dlab():
-            baud = self.peek("AUX_MU_BAUD_REG")
-            self.poke("AUX_MU_BAUD_REG", (baud & 0x00FF) | (value & 0xFF) << 8)
-            self._update_line()
-            return
-        self.poke("AUX_MU_IER_REG", value & 0x3)
+        self.poke("AUX_MU_IER_REG", value & 0x3)  # with DLAB set, `_write_divisor_byte`
 
     def _pending(self) -> int:
         """IID of the pending interrupt: 0b10 RX byte held, 0b01 TX FIFO empty, 0 none."""

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from ..buses.uart_line import EPS_NS, LineSettings, parity_name
 from ..buses.uart_rx import BE, FE, OE, PE, Chunk
+from ..buses.uart_rx_delivery import RT_BITS, RxDelivery
 from ..errors import ConfigurationError
 from ..world.net import Net
 from .registers import Access, Field, Register, RegisterMap
@@ -120,8 +121,6 @@ FIFO_DEPTH = 32
 """soc-facts §4.2: "Separate 32x8 transmit and 32x12 receive FIFO memory"."""
 TRIGGER_EIGHTHS = {0b000: 1, 0b001: 2, 0b010: 4, 0b011: 6, 0b100: 7}
 """IFLS level select → eighths of the FIFO: 1/8, 1/4, 1/2, 3/4, 7/8 (soc-facts §4.2)."""
-RT_BITS = 32
-"""Receive timeout: the RX FIFO is not empty and nothing arrived for 32 bit periods."""
 
 INT_CTSM = 1 << 1
 INT_RX = 1 << 4
@@ -399,6 +398,13 @@ class Pl011Block(UartPort):
     def _write_IFLS(self, value: int) -> None:  # noqa: N802 - datasheet name
         self.poke("IFLS", value & 0xFFF)
         self._update_rts()
+
+    def _rx_delivery(self) -> RxDelivery:
+        """amba-pl011 ``pl011_int``: the FIFO drained at RXIS (its IFLS level) or RTIS."""
+        return RxDelivery(self._rx_trigger, self._rx_timeout_ns)
+
+    def _rx_timeout_ns(self) -> float | None:
+        return None if self._line is None else RT_BITS * self._line.bit_ns
 
     # -- interrupts ---------------------------------------------------------------------------
     def _sync(self) -> None:

@@ -28,8 +28,13 @@ Modelling choices [I]: /CS goes active half an SCLK period before the first
 bit cell and inactive half a period after the last one; MOSI keeps its last
 bit between transfers; the global CSPOL bit (6) is stored but the level of
 each line follows its own CSPOLn bit (the Linux driver's CS_HIGH handling only
-works that way); LoSSI (LEN), 3-wire (REN) and interrupts are stored, not
-modelled. Driven register by register, each FIFO byte is its own run of the
+works that way); LoSSI (LEN) and 3-wire (REN) are stored, not modelled.
+
+Interrupt output (BCM2835 ARM Peripherals §10.6, CS: INTD "Generate interrupt when DONE = 1",
+INTR "Generate interrupt while RXR = 1"): `Spi0Block.irq_line` is the level the interrupt
+controller sees, (INTD and DONE) or (INTR and RXR), as `BscBlock.irq_line` is for the BSC;
+`Spi0Block.irq_event` is a SimPy event that fires when the line is (or goes) high, for a
+driver model that sleeps until its interrupt as spi-bcm2835's ``bcm2835_spi_interrupt`` does. Driven register by register, each FIFO byte is its own run of the
 bus engine, so a device clocked outside its SPI modes loses its sub-byte
 phase between bytes (the closed-form `transfer` keeps it across the transfer).
 """
@@ -110,6 +115,7 @@ class Spi0Block(RegisterBlock):
         self._sync_key: tuple[object, ...] = ()
         self._sync_mine: list[Attachment] = []
         self._driven: dict[str, bool] = {}  # signal -> level this block drives on it now
+        self._irq_waiters: list[simpy.Event] = []  # `irq_event`s not fired yet
         self.fast_path = True
         """`transfer` in closed form when nothing can observe the difference (`_fast_pins`);
         False: the reference path, register write by register write."""
@@ -137,6 +143,31 @@ class Spi0Block(RegisterBlock):
         self._held_cs = None
         self._mosi_level = False
         self._drive_pins()
+
+    # -- the interrupt output ------------------------------------------------------------
+    def irq_line(self) -> bool:
+        """The SPI interrupt: (CS.INTD and DONE) or (CS.INTR and RXR) (ARM Peripherals §10.6)."""
+        cs = self._read_CS()
+        return bool(
+            (cs & CS_BITS["INTD"].mask and cs & CS_BITS["DONE"].mask)
+            or (cs & CS_BITS["INTR"].mask and cs & CS_BITS["RXR"].mask)
+        )
+
+    def irq_event(self) -> simpy.Event:
+        """An event that fires (at once if the line is high now) when `irq_line` is high."""
+        event = self.world.event()
+        if self.irq_line():
+            event.succeed()
+        else:
+            self._irq_waiters.append(event)
+        return event
+
+    def _update_irq(self) -> None:
+        """After every change of CS, the FIFOs or the shifter: wake the waiters of a high line."""
+        if self._irq_waiters and self.irq_line():
+            waiters, self._irq_waiters = self._irq_waiters, []
+            for event in waiters:
+                event.succeed()
 
     # -- derived state -----------------------------------------------------------------
     @property
@@ -278,6 +309,7 @@ class Spi0Block(RegisterBlock):
                 self.bus.release_edges(self._pins(), self.world.now_ns)
         self._drive_pins()
         self._kick()
+        self._update_irq()
 
     # -- registers: FIFO ---------------------------------------------------------------
     def _write_FIFO(self, value: int) -> None:  # noqa: N802
@@ -300,6 +332,7 @@ class Spi0Block(RegisterBlock):
             if len(self._tx) < FIFO_SIZE:
                 self._tx.append(b)  # a write to a full FIFO is lost, as on the chip
         self._kick()
+        self._update_irq()
 
     def _read_FIFO(self) -> int:  # noqa: N802
         if self._values["CS"] & DMAEN:
@@ -353,6 +386,7 @@ class Spi0Block(RegisterBlock):
                     if self._dlen_left <= 0:
                         self._tx.clear()  # the rest of the last word is not sent
                 self._shifting = False
+                self._update_irq()  # RXR reached, or DONE after the last byte
         finally:
             if generation == self._generation:
                 self._shifting = False

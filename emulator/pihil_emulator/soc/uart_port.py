@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, overload
 
 from ..buses.uart_line import Alarm, LineSettings, UartLines
 from ..buses.uart_rx import Chunk, ReceiverKind, UartReceiver
+from ..buses.uart_rx_delivery import RxDelivery
 from ..buses.uart_tty import ERROR_KINDS, UartTty
 from ..buses.uart_tx import UartTransmitter
 from ..errors import ConfigurationError
@@ -169,6 +170,11 @@ class UartPort(RegisterBlock, ABC):
     ) -> LineSettings:
         """Open the port with these settings; returns what the divisor really gives."""
 
+    def _rx_delivery(self) -> RxDelivery | None:
+        """When the driver's interrupt handler takes received characters once the port is
+        open (buses/uart_rx_delivery.py); None: each as it completes."""
+        return None
+
     # -- reset ------------------------------------------------------------------------------
     def reset_registers(self) -> None:
         super().reset_registers()
@@ -186,7 +192,8 @@ class UartPort(RegisterBlock, ABC):
     def read(self, key: int, timeout_ns: int) -> bytes: ...
     def read(self, key: str | int, timeout_ns: int | None = None) -> int | bytes:
         """``read(register)``: a register read. ``read(n, timeout_ns)``: the driver's read of
-        up to ``n`` received bytes, returning as soon as ``n`` arrived or at the timeout."""
+        up to ``n`` received bytes, returning as soon as the driver has ``n`` (PL011: at its
+        RX trigger or receive timeout; buses/uart_rx_delivery.py) or at the timeout."""
         if timeout_ns is not None:
             if not isinstance(key, int):
                 raise ConfigurationError(
@@ -250,6 +257,8 @@ class UartPort(RegisterBlock, ABC):
         """Move what the receiver completed by now into the tty buffer or the RX FIFO."""
         chunks = self.rx.take()
         if not chunks:
+            if self._tty is not None and self._tty.delivery is not None:
+                self._tty.feed(chunks)  # a receive timeout may have run out meanwhile
             return
         last = chunks[-1]
         self._last_rx_ns = last.time_of(len(last.data) - 1)
@@ -292,7 +301,9 @@ class UartPort(RegisterBlock, ABC):
         if self._tty is not None:
             return
         self._sync()
-        self._tty = UartTty(self.world, self.name, self.rx, self.tx, self._sync)
+        self._tty = UartTty(
+            self.world, self.name, self.rx, self.tx, self._sync, self._rx_delivery()
+        )
         self._tty.feed_entries(self._rx_fifo)
         self._rx_fifo.clear()
 

@@ -4,7 +4,8 @@ discipline, and the driver that programs the SoC block (amba-pl011 or 8250_bcm28
 Every open of ``/dev/ttyAMA0`` (and of its ``/dev/serial0`` alias) shares one `TtyPort`,
 as every open of a Linux tty shares its ``tty_struct``. Reads and writes follow n_tty:
 VMIN/VTIME, O_NONBLOCK, canonical lines; every wait is a wait of the userspace's clock in
-simulated time, woken at the instant the character that ends it has been received.
+simulated time, woken at the instant the driver gets the character that ends it (the
+PL011's RX FIFO trigger or receive timeout, buses/uart_rx_delivery.py).
 
 The driver part (``set_termios``): the rate as ``uart_get_baud_rate`` gives it (a rate
 the port cannot make keeps the old one), CSIZE/PARENB/PARODD/CMSPAR/CSTOPB into the block
@@ -224,14 +225,17 @@ class TtyPort:
         return clock.block(deadline_ns, ready, sub)
 
     def _input_subscription(self, poll: bool) -> Subscribe:
-        """Wake the waiter at the completion of the character that makes input available."""
+        """Wake the waiter when the driver next gets characters (the PL011's RX trigger or
+        receive timeout, the mini UART's each character: the port's `UartTty.next_delivery_ns`),
+        looking again then if that did not make input available."""
         rx = self.block.rx
 
         def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
             live = [True]
 
             def news() -> None:
-                when = rx.time_of(0)
+                tty = self.block.tty
+                when = rx.time_of(0) if tty is None else tty.next_delivery_ns()
                 if when is not None and live[0]:
                     alarm.at(when)
 
@@ -288,10 +292,18 @@ class TtyPort:
         return data, flags
 
     def _ingest(self) -> None:
-        """Characters the interrupt handler has received so far, through the line discipline."""
-        data, flags = self.take_raw()
-        if data:
+        """Characters the interrupt handler has received so far, through the line discipline.
+
+        As flush_to_ldisc does, until the driver's buffer is empty or n_tty takes no more (a
+        full canonical buffer with no line takes one character at a time, `room`)."""
+        while True:
+            data, flags = self.take_raw()
+            if not data:
+                return
             self.ldisc.receive(data, flags, self.termios)
+            tty = self.block.tty
+            if tty is None or not tty.buffer:
+                return
 
     def input_ready(self, poll: bool = True) -> bool:
         with self.us.lock:
