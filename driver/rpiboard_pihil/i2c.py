@@ -64,20 +64,27 @@ class I2cBus:
     def write(self, address: int, data: ByteData) -> None:
         """Write ``data`` to the target at ``address`` (START, address+W, data, STOP)."""
         out = data_bytes(data, "write data", MAX_MESSAGE)
-        msg = I2cMessage(self._address(address), False, out, len(out))  # checked: as .write does
+        msg = I2cMessage.checked(self._address(address), False, out, len(out))  # as .write
         self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))
 
     def read(self, address: int, length: int) -> bytes:
         """Read ``length`` bytes from the target at ``address``."""
-        msg = I2cMessage(self._address(address), True, b"", self._length(length))  # as .read_of
+        msg = I2cMessage.checked(self._address(address), True, b"", self._length(length))
         return self._session.call(self._backend.i2c_transfer, self._info.number, (msg,))[0]
 
     def write_read(self, address: int, data: ByteData, length: int) -> bytes:
         """Write ``data`` then, after a repeated start, read ``length`` bytes (a register read)."""
-        a = self._address(address)
-        out = data_bytes(data, "write_read data", MAX_MESSAGE)
-        # checked here as I2cMessage.write/read_of would check them (the same ranges, once)
-        msgs = (I2cMessage(a, False, out, len(out)), I2cMessage(a, True, b"", self._length(length)))
+        # checked here as I2cMessage.write/read_of would check them (the same ranges, once, in
+        # the same order); a plain int or bytes in range is what the check would give back
+        a = address if type(address) is int and 0 <= address <= 0x7F else self._address(address)
+        out = (
+            data
+            if type(data) is bytes and len(data) <= MAX_MESSAGE
+            else data_bytes(data, "write_read data", MAX_MESSAGE)
+        )
+        n = length if type(length) is int and 1 <= length <= MAX_MESSAGE else self._length(length)
+        message = I2cMessage.checked
+        msgs = (message(a, False, out, len(out)), message(a, True, b"", n))
         return self._session.call(self._backend.i2c_transfer, self._info.number, msgs)[0]
 
     def transfer(self, messages: Sequence[I2cMessage]) -> list[bytes]:

@@ -135,12 +135,14 @@ def translated(fn: Callable[P, T]) -> Callable[P, T]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
         backend = args[0]
         assert isinstance(backend, SimulatedBackend)
-        start = backend.now_ns()
+        # `now_ns` without its calls (every translated call pays them): SimPy's clock, made an
+        # int only when an error needs it
+        start = backend._world.env._now
         try:
             return fn(*args, **kwargs)
         except emu.EmulatorError as exc:
             error = translate(exc)
-            if isinstance(error, ElectricalFaultError) and (error.time_ns or 0) > start:
+            if isinstance(error, ElectricalFaultError) and (error.time_ns or 0) > int(start):
                 backend.record_device_error(DeviceErrorCode.ELECTRICAL_FAULT, str(error))
             raise error from exc
 

@@ -40,7 +40,7 @@ spi-bcm2835.c) while DMA runs "the spi clock without gaps".
 from __future__ import annotations
 
 import bisect
-import heapq
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -143,6 +143,11 @@ class SpiRun:
 
 
 _DRIVEN = [(v, 0xFF) for v in range(256)]
+_BASE_EXCHANGE_MANY = SpiTarget.exchange_many
+_MISO_OF: dict[object, tuple[int, int]] = {v: (v, 0xFF) for v in range(256)}
+_MISO_OF[None] = (0, 0)
+"""`normalize_miso` of a whole byte and of None, by look-up (hashable `MisoByte` values)."""
+_VALUE = operator.itemgetter(0)
 """(value, driven mask) of a fully driven MISO byte, one tuple per value, shared."""
 
 
@@ -159,34 +164,10 @@ def recorders_on(nets: Iterable[Net]) -> list[VcdRecorder]:
     return list(found.values())
 
 
-def advance_if_idle(world: World, end_ns: int) -> bool:
-    """Set the clock to ``end_ns`` in one step if nothing would happen on the way; True if so.
-
-    Nothing happens when every event due at or before ``end_ns`` does nothing when
-    processed: no callbacks and not failed (the stop events SimPy leaves behind after a
-    ``run_for`` or ``run_until``, the guard timeouts of finished waits). Those are
-    processed (taken off the queue) and the clock set, which is what running the
-    scheduler to ``end_ns`` would do (SimPy's event ids keep ordering later events as
-    before). Anything else due by then (a fault, a device's timer, another board's
-    process) leaves everything as it was and gives False: the caller runs the scheduler.
-    """
-    env = world.env
-    queue = env._queue  # SimPy has no public "advance an idle clock"
-    if end_ns < world.now_ns:
-        return False
-    for t, _, _, event in queue:
-        if t <= end_ns and (event.callbacks != [] or not event._ok):
-            return False
-    while queue and queue[0][0] <= end_ns:
-        heapq.heappop(queue)[3].callbacks = None  # type: ignore[assignment]  # processed
-    env._now = end_ns
-    return True
-
-
-def advance_idle(world: World, duration_ns: int) -> None:
-    """``world.run_for(duration_ns)``, in one step when nothing is due (`advance_if_idle`)."""
-    if duration_ns <= 0 or not advance_if_idle(world, world.now_ns + duration_ns):
-        world.run_for(duration_ns)
+advance_if_idle = World.advance_if_idle
+"""`World.advance_if_idle`, as a function of the world (kept for the modules that import it here)."""
+advance_idle = World.advance_idle
+"""`World.advance_idle`, as a function of the world (kept for the modules that import it here)."""
 
 
 def _byte_bits(value: int) -> list[int]:
@@ -369,11 +350,26 @@ class SpiBus:
         step = clock.byte_cycles * NS_PER_S  # clock.ns(k * byte_cycles), inlined
         hz = clock.core_clock_hz
         n = len(incoming)
-        times: Iterable[int]
+        times: Sequence[int]
         if step % hz == 0:
             times = range(t0_ns, t0_ns + n * (step // hz), step // hz) if n else ()
         else:
             times = [t0_ns + k * step // hz for k in range(n)]
+        if type(target).exchange_many is not _BASE_EXCHANGE_MANY:
+            # the part's bulk exchange (a flash read as one memory slice): same bytes, same state
+            got = target.exchange_many(incoming, times)
+            if type(got) is bytes:
+                return list(map(driven.__getitem__, got))
+            try:  # whole bytes and None by look-up, in one pass
+                return list(map(_MISO_OF.__getitem__, got))
+            except (KeyError, TypeError):  # MisoBits or a wrong value: checked as `exchange`'s
+                pass
+            for r in got:
+                if type(r) is int and 0 <= r <= 0xFF:
+                    append(driven[r])
+                else:
+                    append(normalize_miso(r, name))
+            return outs
         try:
             for t, b in zip(times, incoming, strict=True):
                 target.bus_time_ns = t
@@ -507,7 +503,7 @@ class SpiBus:
             if len(contributions) == 1:
                 if fill:
                     return bytes([v | (~d & 0xFF) for v, d in contributions[0][1]])
-                return bytes([v for v, _ in contributions[0][1]])
+                return bytes(map(_VALUE, contributions[0][1]))
 
         drivers: list[tuple[str, Sequence[tuple[int, int]]]] = []
         if loopback:

@@ -21,6 +21,7 @@ answers with) shifted bits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple, TypeAlias
 
 from ..errors import ConfigurationError
@@ -108,6 +109,26 @@ class SpiTarget:
     def exchange(self, mosi: int) -> MisoByte:
         """One byte clocked while selected: ``mosi`` came in; return what went out."""
         return None
+
+    def exchange_many(self, data: bytes, times: Sequence[int]) -> Sequence[MisoByte]:
+        """Bytes clocked back to back while selected: ``data[i]`` comes in at ``times[i]``
+        (`bus_time_ns` during each); what went out, one `MisoByte` each (a ``bytes`` result:
+        every byte driven in full).
+
+        This default is `exchange` byte after byte. A part overrides it with a bulk version
+        that gives the same result and leaves the same state (a memory read as one slice:
+        `W25q`); the closed-form engine calls the override, and the base loop only through
+        `exchange` per byte (`SpiBus._exchange_aligned`).
+        """
+        out: list[MisoByte] = []
+        exchange = self.exchange
+        try:
+            for t, b in zip(times, data, strict=True):
+                self.bus_time_ns = t
+                out.append(exchange(b))
+        finally:
+            self.bus_time_ns = None
+        return out
 
     def deselect(self) -> None:
         """Chip select went inactive: the end of a command for most parts."""

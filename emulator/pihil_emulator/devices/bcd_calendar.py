@@ -132,6 +132,9 @@ class BcdCalendar:
         self._base_weekday = start.weekday
         self._running = True
         self._next_tick_ns = now_ns + NS_PER_S
+        self._memo_key = (-1, -1)
+        """(seconds, weekday) of `_memo`, the last value `read` gave (a frozen CalendarTime)."""
+        self._memo = start
 
     @property
     def running(self) -> bool:
@@ -147,7 +150,11 @@ class BcdCalendar:
         """The calendar at simulated instant ``t_ns`` (not before the last write)."""
         unwrapped = self._base + self._elapsed(t_ns)
         days = unwrapped // SECONDS_PER_DAY - self._base // SECONDS_PER_DAY
-        return CalendarTime.from_seconds(unwrapped, (self._base_weekday + days) % 7)
+        key = (unwrapped, (self._base_weekday + days) % 7)
+        if key != self._memo_key:  # the calendar changes once a second: built once per second
+            self._memo_key = key
+            self._memo = CalendarTime.from_seconds(*key)
+        return self._memo
 
     def write(self, t_ns: int, value: CalendarTime) -> None:
         """The calendar holds ``value`` from ``t_ns``; the next increment keeps its phase."""

@@ -32,7 +32,7 @@ revisions: set ``sector_erase_ns`` for the part on the board.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -224,6 +224,41 @@ class W25q(SpiTarget):
             return self.part.jedec_id[i] if i < len(self.part.jedec_id) else None
         self._extra += 1  # _DONE / _IGNORED
         return None
+
+    def exchange_many(self, data: bytes, times: Sequence[int]) -> Sequence[MisoByte]:
+        """`exchange` for a run of bytes: the command and address bytes one by one (at their
+        times: a Read Status or a busy check sees the byte's instant), then, once in the READ
+        phase, the rest as one slice of the array from the address on: Read Data's "continuous
+        stream of data" (the module's list), rolling over to 0 past the last byte as the
+        byte-wise address counter does [I]. A subclass with its own `exchange` gets the
+        byte-wise default."""
+        if type(self).exchange is not W25q.exchange:
+            return super().exchange_many(data, times)
+        n = len(data)
+        i = 0
+        out: list[MisoByte] = []
+        if self._phase != _READ:
+            exchange = self.exchange
+            try:
+                while i < n and self._phase != _READ:
+                    self.bus_time_ns = times[i]
+                    out.append(exchange(data[i]))
+                    i += 1
+            finally:
+                self.bus_time_ns = None
+            if i == n:
+                return out
+        count = n - i
+        mem, mask = self._mem, self._mask
+        addr = self._addr
+        chunk = bytes(mem[addr : addr + count])
+        while len(chunk) < count:  # past the top: on from address 0
+            chunk += bytes(mem[: count - len(chunk)])
+        self._addr = (addr + count) & mask
+        if not out:
+            return chunk
+        out.extend(chunk)
+        return out
 
     def _start(self, cmd: int) -> None:
         self._cmd = cmd

@@ -328,6 +328,11 @@ class GpioBlock(RegisterBlock):
         self._pudclk = 0
         # routing
         self._routed: dict[str, list[int]] = {}
+        self.routing_generation = 0
+        """Bumped whenever a pin enters or leaves an alternate function (`_routed` changes):
+        a view of the routing kept elsewhere is exact while the generation is unchanged."""
+        self._signal_nets: dict[str, list[Net]] = {}
+        """`signal_nets` answers for this generation (emptied by `_rerouted`)."""
         self._signal_drives: dict[str, dict[str, Drive]] = {}
 
         for net in self._nets:
@@ -432,13 +437,48 @@ class GpioBlock(RegisterBlock):
                 return
             self._latch = latch ^ changed
             n = changed.bit_length() - 1
+            net = nets[n]
+            node = net.node
+            memo = node.memo
+            if (
+                memo is not None
+                and memo[2] is self
+                and memo[0] == node.version
+                and memo[1] is net._watchers
+                and not changed & self._detect
+            ):
+                # the pin is its node's sole hard driver, alone on it (no wire), watched by
+                # this block only, edge detection off: what `Net.drive`'s one-hard-driver path
+                # and `_on_net_change` would do, without their calls (`_sole_driver`)
+                version = node.version + 1
+                node.version = version
+                node.memo = (version, memo[1], self)
+                net._drivers[owners[n]] = drive
+                node.volts = drive.volts
+                node.floating = False
+                if node.level is not level:
+                    node.level = level
+                    self._level = self._level | changed if level else self._level & ~changed
+                return
             try:
-                nets[n].drive(owners[n], drive)
+                net.drive(owners[n], drive)
             except ElectricalFault:
                 self._latch = latch
                 raise
+            self._sole_driver(net)
 
         return write
+
+    def _sole_driver(self, net: Net) -> None:
+        """Mark ``net``'s node for `_latch_writer`'s direct path when the output just driven is
+        the node's only hard driver (pulls may be on it: the hard drive sets the voltage, as
+        in `Net.drive`), the net has no wire to another and only this block watches it. The
+        mark is exact while the node's drivers (`Node.version`) and the net's watchers (a
+        tuple replaced on every change: compared by identity) stay as they were."""
+        node = net.node
+        watchers = net._watchers
+        if node.hard == 1 and len(node.nets) == 1 and watchers == (self._on_net_change,):
+            node.memo = (node.version, watchers, self)
 
     def _level_reader(self, shift: int) -> Callable[[], int]:
         mask = self._bank_mask(shift)
@@ -546,6 +586,7 @@ class GpioBlock(RegisterBlock):
                 routed.remove(n)
                 if not routed:
                     del self._routed[signal]
+                self._rerouted()
                 for owner in self._signal_drives.get(signal, {}):
                     net.release(owner)
                 self._line_signal[n] = None
@@ -566,6 +607,7 @@ class GpioBlock(RegisterBlock):
                 routed = self._routed.setdefault(signal, [])
                 routed.append(n)
                 routed.sort()
+                self._rerouted()
                 for owner, drive in self._signal_drives.get(signal, {}).items():
                     net.drive(owner, drive)
 
@@ -908,8 +950,21 @@ class GpioBlock(RegisterBlock):
         return bool(self._level >> lines[0] & 1)
 
     def signal_nets(self, signal: str) -> list[Net]:
-        """The nets routed to ``signal`` now (empty when none)."""
-        return [self._nets[n] for n in self._routed.get(signal, ())]
+        """The nets routed to ``signal`` now (empty when none), lowest line first.
+
+        Kept per routing generation (every transfer and every UART byte asks): the list is
+        shared with the next callers until the routing changes, so it must not be modified.
+        """
+        nets = self._signal_nets.get(signal)
+        if nets is None:
+            nets = [self._nets[n] for n in self._routed.get(signal, ())]
+            self._signal_nets[signal] = nets
+        return nets
+
+    def _rerouted(self) -> None:
+        """`_routed` changed: a new routing generation, the kept `signal_nets` answers dropped."""
+        self.routing_generation += 1
+        self._signal_nets = {}
 
     def level(self, line: int) -> bool:
         """The pin's level, as GPLEV reads it."""

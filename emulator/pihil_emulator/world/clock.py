@@ -8,6 +8,7 @@ nothing while nobody looks. The same seed gives the same run.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import random
 from collections.abc import Callable, Generator
 from typing import Any
@@ -42,6 +43,34 @@ class World:
     def now_ns(self) -> int:
         """Simulated time in integer nanoseconds."""
         return int(self.env.now)
+
+    def advance_if_idle(self, end_ns: int) -> bool:
+        """Set the clock to ``end_ns`` in one step if nothing would happen on the way; True if so.
+
+        Nothing happens when every event due at or before ``end_ns`` does nothing when
+        processed: no callbacks and not failed (the stop events SimPy leaves behind after a
+        ``run_for`` or ``run_until``, the guard timeouts of finished waits). Those are
+        processed (taken off the queue) and the clock set, which is what running the
+        scheduler to ``end_ns`` would do (SimPy's event ids keep ordering later events as
+        before). Anything else due by then (a fault, a device's timer, another board's
+        process) leaves everything as it was and gives False: the caller runs the scheduler.
+        """
+        env = self.env
+        queue = env._queue  # SimPy has no public "advance an idle clock"
+        if end_ns < env._now:
+            return False
+        for t, _, _, event in queue:
+            if t <= end_ns and (event.callbacks != [] or not event._ok):
+                return False
+        while queue and queue[0][0] <= end_ns:
+            heapq.heappop(queue)[3].callbacks = None  # type: ignore[assignment]  # processed
+        env._now = end_ns
+        return True
+
+    def advance_idle(self, duration_ns: int) -> None:
+        """``run_for(duration_ns)``, in one step when nothing is due (`advance_if_idle`)."""
+        if duration_ns <= 0 or not self.advance_if_idle(int(self.env._now) + duration_ns):
+            self.run_for(duration_ns)
 
     def timeout(self, delay_ns: int, value: Any = None) -> simpy.Timeout:
         """An event that fires ``delay_ns`` nanoseconds from now."""

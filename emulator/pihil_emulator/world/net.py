@@ -171,6 +171,7 @@ class Net:
                 return  # an equal drive changes nothing
             if volts <= _GPIO_LIMIT or not node.gpio:
                 drivers[owner] = drive
+                node.version += 1
                 # Node.settle inlined (the GPSET/GPCLR path): the same rules
                 node.volts = volts
                 node.floating = False
@@ -203,6 +204,7 @@ class Net:
             drivers[owner] = drive
             if drive.kind is not _PULL:
                 hard += 1
+        node.version += 1
         try:
             volts, floating = node._solve()
         except ElectricalFault:
@@ -241,9 +243,27 @@ class Node:
     ``hard`` counts the hard drivers on all the nets and ``gpio`` says whether
     one of them is a SoC pad: `Net.drive` keeps the first up to date and
     decides from both whether a change needs a full solve.
+
+    ``version`` counts the changes of the drivers on the node's nets (`Net.drive`
+    bumps it, also for a change it rolls back): a view derived from the drivers
+    alone (`buses.i2c_wire.line_condition`, the GPIO block's sole-driver check)
+    stays exact while the version is the one it was computed at. ``memo`` is
+    where such a view is kept, as ``(version, key, value)``; it belongs to the
+    node, so a snapshot restores it together with the drivers and the version.
     """
 
-    __slots__ = ("circuit", "env", "floating", "gpio", "hard", "level", "nets", "volts")
+    __slots__ = (
+        "circuit",
+        "env",
+        "floating",
+        "gpio",
+        "hard",
+        "level",
+        "memo",
+        "nets",
+        "version",
+        "volts",
+    )
 
     def __init__(self, circuit: Circuit, nets: Iterable[Net], level: bool = False) -> None:
         self.circuit = circuit
@@ -255,6 +275,8 @@ class Node:
         self.floating = True
         self.gpio = any(n.kind is NetKind.GPIO for n in nets)
         self.hard = sum(1 for n in nets for d in n._drivers.values() if d.kind is not _PULL)
+        self.version = 0
+        self.memo: tuple[int, object, object] | None = None
 
     def names(self) -> str:
         return "+".join(n.name for n in self.nets)
