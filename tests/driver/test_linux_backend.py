@@ -523,7 +523,7 @@ def test_config_lines_follow_which_bus_is_on_the_header(
     board: str, bus: int, enable: str, baudrate: str
 ) -> None:
     """Rev 1 boards have I2C0 on P1-03/05 (the seed), so i2c_arm is bus 0 there."""
-    from rpiboard_pihil.backends.linux import _i2c_baudrate_line, _i2c_enable_line
+    from rpiboard_pihil.backends.linux_i2c import _i2c_baudrate_line, _i2c_enable_line
     from rpiboard_pihil.backends.simulated import board_infos
 
     info = board_infos()[board]

@@ -16,7 +16,7 @@ import yaml
 
 from pihil_emulator.board import Board
 from pihil_emulator.boards import PROFILES_DIR, load_profile
-from pihil_emulator.boards.profile import _load_merged
+from pihil_emulator.boards.loader import _load_merged
 from pihil_emulator.errors import ProfileError
 from pihil_emulator.soc.variants import BCM2711
 

@@ -16,7 +16,7 @@ import pytest
 
 from pihil_emulator.board import Board
 from pihil_emulator.boards import PROFILES_DIR, BoardProfile, load_profile
-from pihil_emulator.boards import profile as profile_module
+from pihil_emulator.boards import loader as profile_module
 from pihil_emulator.devices.registry import DEVICE_MODELS, DeviceEntry
 from pihil_emulator.errors import ProfileError
 
