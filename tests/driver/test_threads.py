@@ -70,18 +70,25 @@ def run_threads(*targets: Callable[[], None]) -> None:
         raise errors[0]
 
 
-def overlap_seen(board: RpiBoard, rounds: int = 300) -> int:
-    """The most session calls found inside the backend at once, with four threads calling."""
+def overlap_seen(board: RpiBoard, rounds: int = 300, *, wait_for_company: bool = False) -> int:
+    """The most session calls found inside the backend at once, with four threads calling.
+
+    ``wait_for_company``: the first call inside waits until a second one is inside too (up
+    to 5 s, only reached when calls are serialised), so an unserialised session shows its
+    overlap every time instead of when the scheduler happens to switch threads there."""
     session = board._session
     inside = 0
     most = 0
-    guard = threading.Lock()
+    guard = threading.Condition()
 
     def operation() -> None:
         nonlocal inside, most
         with guard:
             inside += 1
             most = max(most, inside)
+            guard.notify_all()
+            if wait_for_company:
+                guard.wait_for(lambda: most > 1, timeout=5.0)
         os.sched_yield()  # give the other threads the CPU in the middle of the "transaction"
         with guard:
             inside -= 1
@@ -100,7 +107,7 @@ def test_calls_are_serialised_by_the_session_lock(board: RpiBoard) -> None:
 
 def test_without_the_lock_the_overlap_check_fails(board: RpiBoard) -> None:
     board._session.lock = NoLock()  # type: ignore[assignment]
-    assert overlap_seen(board) > 1
+    assert overlap_seen(board, rounds=20, wait_for_company=True) > 1
 
 
 def scan_runs(board: RpiBoard, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
