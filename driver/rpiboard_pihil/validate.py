@@ -7,6 +7,8 @@ import math
 from collections.abc import Sequence
 from typing import TypeVar
 
+from pihil_emulator.errors import clip
+
 from .errors import ConfigurationError
 
 E = TypeVar("E", bound=enum.Enum)
@@ -44,11 +46,11 @@ def seconds_to_ns(value: object, what: str, high_s: float = 1e9) -> int:
     """A non-negative, finite duration in seconds, as integer nanoseconds."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ConfigurationError(
-            f"{what} takes a duration in seconds (0..{high_s:g}); got {_clip(value)}"
+            f"{what} takes a duration in seconds (0..{high_s:g}); got {clip(value)}"
         )
     # compared before any conversion: an int too large for a float is still out of range
     if (isinstance(value, float) and not math.isfinite(value)) or not 0 <= value <= high_s:
-        raise ConfigurationError(f"{what} must be 0..{high_s:g} s; got {_clip(value)}")
+        raise ConfigurationError(f"{what} must be 0..{high_s:g} s; got {clip(value)}")
     return round(value * NS_PER_S)
 
 
@@ -67,7 +69,7 @@ def userspace_clock(epoch_s: object, pace: object) -> None:
     ):
         raise ConfigurationError(
             f"epoch_s is what time.time() reads when the userspace begins: None or seconds "
-            f"since 1970, 0..{MAX_EPOCH_S}; got {_clip(epoch_s)}"
+            f"since 1970, 0..{MAX_EPOCH_S}; got {clip(epoch_s)}"
         )
     if pace is not None and (
         isinstance(pace, bool)
@@ -76,13 +78,8 @@ def userspace_clock(epoch_s: object, pace: object) -> None:
     ):
         raise ConfigurationError(
             "pace is simulated seconds per wall-clock second, a finite number > 0 (or None "
-            f"for no pacing); got {_clip(pace)}"
+            f"for no pacing); got {clip(pace)}"
         )
-
-
-def _clip(value: object, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def data_bytes(value: object, what: str, max_len: int) -> bytes:

@@ -16,15 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from .attachments import Attachment, Attachments
+from .boards import load_profile
+from .boards.build import device_registry
 from .boards.pins import PinInfo, PinMap
-from .boards.profile import (
-    I2C_GPIO,
-    I2C_GPIO_DELAY_US,
-    BoardProfile,
-    DeviceSpec,
-    device_registry,
-    load_profile,
-)
+from .boards.schema import I2C_GPIO, I2C_GPIO_DELAY_US, BoardProfile, DeviceSpec
 from .buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
 from .buses.i2c_slave import hub_for, i2c_slaves
 from .buses.i2c_target import I2cTarget

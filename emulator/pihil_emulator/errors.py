@@ -13,6 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def clip(value: object, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters for an error message (the one shortener
+    of the emulator, the driver and the bench file's messages)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 class EmulatorError(Exception):
     """Root of every error the emulator raises."""
 

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from pihil_emulator.boards import profile as profile_module
+from pihil_emulator.boards import loader as profile_module
 from pihil_emulator.buses.uart_line import LineSettings
 from pihil_emulator.devices.console import Console
 from rpiboard_pihil import Direction, RpiBoard

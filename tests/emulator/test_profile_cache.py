@@ -1,4 +1,4 @@
-"""The cache of validated board profiles (issue 13 item 4, `boards.profile.load_profile`).
+"""The cache of validated board profiles (issue 13 item 4, `boards.loader.load_profile`).
 
 A profile loaded again comes from the cache only while every file of its ``extends``
 chain reads the same text and the device registry is unchanged; what a board built from a

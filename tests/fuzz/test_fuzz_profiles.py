@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pihil_emulator.board import Board
 from pihil_emulator.boards import PROFILES_DIR, load_profile, profile_names
-from pihil_emulator.boards.profile import _load_merged
+from pihil_emulator.boards.loader import _load_merged
 from pihil_emulator.errors import EmulatorError
 from rpiboard_pihil import PihilError
 from rpiboard_pihil.backends.simulated import describe_board

@@ -3,7 +3,7 @@
 ``profile_names()`` lists the shipped boards; ``load_profile(name_or_path)`` returns a
 validated `BoardProfile` or raises `ProfileError(file, key, expected)`. The parts: `schema`
 (what a profile holds), `loader` (YAML, ``extends:``, the cache), `resolve` (pins, buses, boot
-state), `build` (devices and the whole profile); `profile` re-exports their former names.
+state), `build` (devices and the whole profile).
 """
 
 from .loader import PROFILES_DIR, is_profile_path, load_profile, profile_names

@@ -18,9 +18,9 @@ from typing import Any, Final
 
 import yaml
 
-from ..errors import ProfileError
+from ..errors import ProfileError, clip
 from .build import build_profile, device_registry
-from .schema import BoardProfile, clip
+from .schema import BoardProfile
 
 PROFILES_DIR: Final = Path(__file__).parent / "profiles"
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, Final
 
-from ..errors import PinError
+from ..errors import PinError, clip
 from ..soc.gpio import FSEL_OF_FUNCTION
 from ..soc.variants import SocVariant
 from .pins import RAIL_ALIASES, HeaderPin, PinMap, normalise
@@ -37,7 +37,6 @@ from .schema import (
     HeaderSpec,
     JumperSpec,
     PullSpec,
-    clip,
 )
 
 _ROLE_SIGNAL: Final[Mapping[str, str]] = MappingProxyType(

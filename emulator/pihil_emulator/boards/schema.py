@@ -274,12 +274,6 @@ class BoardProfile:
 # ----------------------------------------------------------------------------------------
 # field checks
 # ----------------------------------------------------------------------------------------
-def clip(value: object, limit: int = 60) -> str:
-    """``repr(value)``, cut to ``limit`` characters for an error message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
 class Checker:
     """The field checks of one profile file: each raises `ProfileError` naming the file, the
     key path and what was expected, on the first fault."""

@@ -1,49 +1,69 @@
-"""The HAT ID EEPROM image format (raspberrypi/hats eeprom-format.md), builder and parser.
+"""The HAT ID EEPROM image (raspberrypi/hats eeprom-format.md) as data, its builder and parser.
 
-soc-facts §6: a 12-byte header (``R-Pi``, version 1, reserved, numatoms,
-eeplen) followed by atoms (type, count, dlen = len(data) + 2, data, CRC-16),
-all multi-byte fields little-endian. The CRC is CRC-16/ARC (what eeptypes.h's
-``getcrc`` computes, despite an older spec text saying CCITT). Atom order:
-vendor info, GPIO bank 0 map, DT blob, custom data..., GPIO bank 1 map last.
+soc-facts §6. The wire format (header, atom framing, CRC-16/ARC, the constants) lives in
+`devices.hat_format`, shared with the bench reader; this module gives the atoms their
+meaning: the vendor info, the GPIO bank maps and the atom order (vendor info, GPIO bank 0
+map, DT blob, custom data..., GPIO bank 1 map last), and checks it when parsing.
 `hat_eeprom_device` puts an image into a 24C32 at 0x50 (ID_SD/ID_SC).
 """
 
 from __future__ import annotations
 
 import enum
-import struct
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import EmulatorError
 from .at24 import At24Eeprom
+from .hat_format import (
+    FORMAT_VERSION,
+    HEADER_SIZE,
+    VENDOR_FIXED_SIZE,
+    AtomType,
+    HatEepromError,
+    crc16_arc,
+    encode_atom,
+    pack_header,
+    pack_vendor_fixed,
+    read_atoms,
+    read_header,
+    unpack_vendor_fixed,
+    uuid_from_bytes,
+    uuid_to_bytes,
+)
 
-SIGNATURE = b"R-Pi"
-FORMAT_VERSION = 0x01
-HEADER_SIZE = 12
-ATOM_HEADER_SIZE = 8  # type, count, dlen
-CRC_SIZE = 2
-VENDOR_FIXED_SIZE = 22
+__all__ = [
+    "FORMAT_VERSION",
+    "GPIO_BANK0_COUNT",
+    "GPIO_BANK0_SIZE",
+    "GPIO_BANK1_COUNT",
+    "GPIO_BANK1_SIZE",
+    "HAT_EEPROM_ADDRESS",
+    "HEADER_SIZE",
+    "SETGPIO_FUNCTIONS",
+    "VENDOR_FIXED_SIZE",
+    "Atom",
+    "AtomCrcError",
+    "AtomType",
+    "GpioBankMap",
+    "GpioPin",
+    "HatEepromError",
+    "HatImage",
+    "Pull",
+    "VendorInfo",
+    "build_hat_image",
+    "crc16_arc",
+    "encode_atom",
+    "hat_eeprom_device",
+    "parse_hat_image",
+    "setgpio_pin",
+]
+
 GPIO_BANK0_COUNT = 28  # GPIO0..27
 GPIO_BANK1_COUNT = 18  # GPIO28..45
 GPIO_BANK0_SIZE = 2 + GPIO_BANK0_COUNT
 GPIO_BANK1_SIZE = 2 + GPIO_BANK1_COUNT
 HAT_EEPROM_ADDRESS = 0x50
-
-
-class AtomType(enum.IntEnum):
-    """Atom types (eeprom-format.md "Atom Types")."""
-
-    VENDOR_INFO = 0x0001
-    GPIO_BANK0 = 0x0002
-    DT_BLOB = 0x0003
-    CUSTOM = 0x0004
-    GPIO_BANK1 = 0x0005
-
-
-class HatEepromError(EmulatorError, ValueError):
-    """A HAT EEPROM image (or the data to build one) breaks the format."""
 
 
 class AtomCrcError(HatEepromError):
@@ -62,32 +82,6 @@ class AtomCrcError(HatEepromError):
             f"0x{self.expected:04x} from its type, count, dlen and data, but the image stores "
             f"0x{self.actual:04x}"
         )
-
-
-# -- CRC-16/ARC -----------------------------------------------------------------
-# Hand-written (a dozen lines) rather than a dependency: the standard library has no
-# CRC-16/ARC (binascii.crc_hqx is CCITT/XMODEM) and crcmod is unmaintained.
-
-
-def _make_arc_table() -> tuple[int, ...]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1  # 0xA001 = reflected 0x8005
-        table.append(crc)
-    return tuple(table)
-
-
-_ARC_TABLE = _make_arc_table()
-
-
-def crc16_arc(data: bytes | bytearray) -> int:
-    """CRC-16/ARC: poly 0x8005 reflected, init 0, no final XOR ("123456789" → 0xBB3D)."""
-    crc = 0
-    for b in data:
-        crc = (crc >> 8) ^ _ARC_TABLE[(crc ^ b) & 0xFF]
-    return crc
 
 
 # -- the parsed/buildable image as data ----------------------------------------------
@@ -263,10 +257,8 @@ class VendorInfo:
 
     def encode(self) -> bytes:
         v, p = self.vendor.encode("ascii"), self.product.encode("ascii")
-        # eeptypes.h stores the UUID as four uint32 LE, least significant first: the
-        # 128-bit value in little-endian byte order
-        fixed = self.uuid.int.to_bytes(16, "little") + struct.pack(
-            "<HHBB", self.product_id, self.product_version, len(v), len(p)
+        fixed = pack_vendor_fixed(
+            uuid_to_bytes(self.uuid), self.product_id, self.product_version, len(v), len(p)
         )
         return fixed + v + p
 
@@ -276,8 +268,8 @@ class VendorInfo:
             raise HatEepromError(
                 f"{where}: vendor info needs at least {VENDOR_FIXED_SIZE} bytes, got {len(data)}"
             )
-        uid = uuid.UUID(int=int.from_bytes(data[:16], "little"))
-        pid, pver, vslen, pslen = struct.unpack_from("<HHBB", data, 16)
+        raw_uuid, pid, pver, vslen, pslen = unpack_vendor_fixed(data)
+        uid = uuid_from_bytes(raw_uuid)
         if VENDOR_FIXED_SIZE + vslen + pslen != len(data):
             raise HatEepromError(
                 f"{where}: vslen {vslen} + pslen {pslen} + {VENDOR_FIXED_SIZE} fixed bytes "
@@ -330,12 +322,6 @@ def _pad(pins: Sequence[GpioPin], count: int, bank: str) -> tuple[GpioPin, ...]:
     return tuple(pins) + (GpioPin(),) * (count - len(pins))
 
 
-def encode_atom(atom_type: int, count: int, data: bytes) -> bytes:
-    """type, count, dlen (= len(data) + 2), data, CRC-16/ARC of all of it; little-endian."""
-    body = struct.pack("<HHI", atom_type, count, len(data) + CRC_SIZE) + data
-    return body + struct.pack("<H", crc16_arc(body))
-
-
 def build_hat_image(image: HatImage) -> bytes:
     """Encode ``image`` as eepmake does: header, then atoms counted from 0 in spec order."""
     if image.version != FORMAT_VERSION:
@@ -353,8 +339,7 @@ def build_hat_image(image: HatImage) -> bytes:
         payloads.append((AtomType.GPIO_BANK1, image.gpio_bank1.encode(1)))
     atoms = b"".join(encode_atom(t, i, d) for i, (t, d) in enumerate(payloads))
     eeplen = HEADER_SIZE + len(atoms)
-    header = SIGNATURE + struct.pack("<BBHI", FORMAT_VERSION, 0, len(payloads), eeplen)
-    return header + atoms
+    return pack_header(len(payloads), eeplen) + atoms
 
 
 # -- parse --------------------------------------------------------------------------
@@ -374,47 +359,28 @@ def parse_hat_image(data: bytes) -> HatImage:
     with the computed and stored CRC.
     """
     data = bytes(data)
-    if len(data) < HEADER_SIZE:
-        raise HatEepromError(
-            f"image is {len(data)} bytes, shorter than the {HEADER_SIZE}-byte header"
-        )
-    if data[:4] != SIGNATURE:
-        raise HatEepromError(
-            f"signature must be {SIGNATURE!r} (52 2d 50 69), got {data[:4].hex(' ')}"
-        )
-    version, reserved, numatoms, eeplen = struct.unpack_from("<BBHI", data, 4)
-    if version != FORMAT_VERSION:
-        raise HatEepromError(f"format version must be {FORMAT_VERSION}, got {version}")
-    if reserved != 0:
-        raise HatEepromError(f"header reserved byte must be 0, got 0x{reserved:02x}")
-    if eeplen > len(data):
-        raise HatEepromError(f"header eeplen {eeplen} is longer than the {len(data)} bytes given")
-    pos = HEADER_SIZE
+    header = read_header(data)
+    if header.version != FORMAT_VERSION:
+        raise HatEepromError(f"format version must be {FORMAT_VERSION}, got {header.version}")
+    if header.reserved != 0:
+        raise HatEepromError(f"header reserved byte must be 0, got 0x{header.reserved:02x}")
     atoms: list[Atom] = []
-    for index in range(numatoms):
-        if pos + ATOM_HEADER_SIZE > eeplen:
+    pos = HEADER_SIZE
+    for index, raw in enumerate(read_atoms(data, header)):
+        if not raw.crc_ok:
+            raise AtomCrcError(index, raw.type, raw.computed_crc, raw.crc)
+        if raw.count != index:
+            where = f"atom {index} ({_type_name(raw.type)}) at offset {raw.offset}"
             raise HatEepromError(
-                f"atom {index}: header at offset {pos} runs past eeplen {eeplen} "
-                f"(numatoms says {numatoms})"
+                f"{where}: atom count must be {index} (incrementing), got {raw.count}"
             )
-        atom_type, count, dlen = struct.unpack_from("<HHI", data, pos)
-        where = f"atom {index} ({_type_name(atom_type)}) at offset {pos}"
-        if dlen < CRC_SIZE:
-            raise HatEepromError(f"{where}: dlen {dlen} is shorter than the 2-byte CRC")
-        end = pos + ATOM_HEADER_SIZE + dlen
-        if end > eeplen:
-            raise HatEepromError(f"{where}: dlen {dlen} runs past eeplen {eeplen}")
-        body = data[pos : end - CRC_SIZE]
-        (stored,) = struct.unpack_from("<H", data, end - CRC_SIZE)
-        computed = crc16_arc(body)
-        if computed != stored:
-            raise AtomCrcError(index, atom_type, computed, stored)
-        if count != index:
-            raise HatEepromError(f"{where}: atom count must be {index} (incrementing), got {count}")
-        atoms.append(Atom(atom_type, count, body[ATOM_HEADER_SIZE:], stored))
-        pos = end
-    if pos != eeplen:
-        raise HatEepromError(f"{numatoms} atoms end at offset {pos} but header eeplen is {eeplen}")
+        atoms.append(Atom(raw.type, raw.count, raw.data, raw.crc))
+        pos = raw.end
+    if pos != header.eeplen:
+        raise HatEepromError(
+            f"{header.numatoms} atoms end at offset {pos} but header eeplen is {header.eeplen}"
+        )
+    version = header.version
     return _interpret(atoms, version)
 
 

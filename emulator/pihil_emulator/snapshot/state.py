@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import Any, NoReturn
 
 from ..boards.pins import PinMap
-from ..boards.profile import BoardProfile
+from ..boards.schema import BoardProfile
 from ..errors import ConfigurationError
 from ..soc.variants import SocVariant
 

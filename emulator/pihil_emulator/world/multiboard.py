@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..board import Board
-from ..boards.profile import load_profile
+from ..boards.loader import load_profile
 from ..buses.uart_line import Burst, Glitch, UartLines
 from ..buses.uart_vcd import _TAPS, UartVcdTap, _NetTap
 from ..errors import ConfigurationError, PinError
