@@ -148,7 +148,7 @@ class _Fd:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._file: Any = None
-        from .devfs import _file
+        from pihil_emulator.userspace.devfs import _file
 
         self._file = _file(fd)
 
@@ -169,11 +169,11 @@ def _ioctl(fd: int, request: int, buffer: bytearray) -> None:
 
 # -- the gpiochip check (lib/internal.c) -------------------------------------------------------------
 def _sysfs_subsystem(path: str, st: os.stat_result) -> str:
-    from .session import active
+    from pihil_emulator.userspace.session import active
 
     space = active()
     if space is not None and space.devfs.owns(path):
-        from .gpio_cdev import SUBSYSTEM, chips_of
+        from pihil_emulator.userspace.gpio_cdev import SUBSYSTEM, chips_of
 
         if path in chips_of(space):
             return SUBSYSTEM

@@ -45,7 +45,7 @@ from .rpi_gpio_state import state as _state
 from .session import current
 
 if TYPE_CHECKING:
-    from .session import Userspace
+    from pihil_emulator.userspace.session import Userspace
 
 VERSION = "0.7.1"
 # constants.c

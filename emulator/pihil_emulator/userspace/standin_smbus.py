@@ -164,7 +164,7 @@ def _ioerror(code: int) -> OSError:
 
 
 def _userspace() -> Any:
-    from .session import current
+    from pihil_emulator.userspace.session import current
 
     return current()
 

@@ -244,13 +244,13 @@ def _ioerror(code: int) -> OSError:
 
 
 def _active() -> Any:
-    from .session import active
+    from pihil_emulator.userspace.session import active
 
     return active()
 
 
 def _require_userspace() -> Any:
-    from .session import current
+    from pihil_emulator.userspace.session import current
 
     return current()
 

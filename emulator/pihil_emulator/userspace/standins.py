@@ -87,6 +87,12 @@ def uninstall(_userspace: Userspace) -> None:
 
 
 class _StandinLoader(importlib.abc.Loader):
+    """Gives the stand-in module under the real name: importlib then sets its ``__spec__`` to
+    the real name's (``spidev``, parent ''), so a stand-in must import absolutely inside its
+    functions (``from pihil_emulator.userspace.session import ...``): a relative import there
+    would resolve against ``__spec__.parent`` (a DeprecationWarning since 3.12, an error
+    once Python stops falling back to ``__package__``)."""
+
     def __init__(self, target: str) -> None:
         self.target = target
 
