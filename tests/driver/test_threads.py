@@ -110,15 +110,32 @@ def test_without_the_lock_the_overlap_check_fails(board: RpiBoard) -> None:
     assert overlap_seen(board, rounds=20, wait_for_company=True) > 1
 
 
-def scan_runs(board: RpiBoard, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
+def scan_runs(
+    board: RpiBoard, monkeypatch: pytest.MonkeyPatch, *, meet_mid_scan: bool = False
+) -> list[tuple[str, int]]:
     """Thread A scans i2c1 twice while thread B reads the RTC; the backend's transfer log,
-    as runs of (thread, number of consecutive transfers)."""
+    as runs of (thread, number of consecutive transfers).
+
+    ``meet_mid_scan``: the scanner waits after its second transfer until the reader has made
+    one, and the reader waits until the scanner is there (each up to 5 s, which a serialised
+    session reaches), so an unserialised session shows its interleaving on every run instead
+    of when the scheduler happens to switch threads inside a scan."""
     backend: Any = board._session.backend
     real = backend.i2c_transfer
     log: list[str] = []
+    scanner_waiting = threading.Event()
+    reader_went = threading.Event()
 
     def logged(bus: int, messages: Any) -> list[bytes]:
-        log.append(threading.current_thread().name)
+        me = threading.current_thread().name
+        if meet_mid_scan and me == "read":
+            scanner_waiting.wait(timeout=5.0)
+        log.append(me)
+        if meet_mid_scan and me == "read":
+            reader_went.set()
+        elif meet_mid_scan and log.count("scan") == 2:
+            scanner_waiting.set()
+            reader_went.wait(timeout=5.0)
         os.sched_yield()
         result: list[bytes] = real(bus, messages)
         return result
@@ -154,7 +171,7 @@ def test_without_the_lock_a_scan_is_interleaved(
 ) -> None:
     board._session.lock = NoLock()  # type: ignore[assignment]
     try:
-        runs = scan_runs(board, monkeypatch)
+        runs = scan_runs(board, monkeypatch, meet_mid_scan=True)
     except Exception:
         return  # the emulator itself broke under concurrent use: interleaving seen
     assert any(n % SCAN_LENGTH for name, n in runs if name == "scan"), runs
