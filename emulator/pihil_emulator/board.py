@@ -20,7 +20,7 @@ from .boards import load_profile
 from .boards.build import device_registry
 from .boards.pins import PinInfo, PinMap
 from .boards.schema import I2C_GPIO, I2C_GPIO_DELAY_US, BoardProfile, DeviceSpec
-from .buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
+from .buses.i2c_gpio import BCM_GPIO_ACCESS_NS, I2cGpioBus, attach_i2c_gpio
 from .buses.i2c_slave import hub_for, i2c_slaves
 from .buses.i2c_target import I2cTarget
 from .buses.spi_target import SpiTarget
@@ -127,6 +127,8 @@ class Board:
             if spec.enabled and spec.controller == I2C_GPIO:
                 bus = self.add_i2c_gpio(spec.name, spec.gpios["sda"], spec.gpios["scl"])
                 bus.udelay_us = spec.delay_us or I2C_GPIO_DELAY_US  # i2c_gpio_delay_us
+                if spec.gpio_access_ns is not None:
+                    bus.gpio_access_ns = spec.gpio_access_ns
         self.unmodelled: dict[str, DeviceSpec] = {}
         self.devices = DeviceMap(profile.name, self.unmodelled)
         self._build_devices()
@@ -435,19 +437,27 @@ class Board:
         return removed
 
     def add_i2c_gpio(
-        self, name: str, sda: str | int, scl: str | int, speed_hz: int = 100_000
+        self,
+        name: str,
+        sda: str | int,
+        scl: str | int,
+        speed_hz: int = 100_000,
+        *,
+        gpio_access_ns: int = BCM_GPIO_ACCESS_NS,
     ) -> I2cGpioBus:
         """A bit-banged ``i2c-gpio`` bus (Linux i2c-algo-bit) on any two GPIOs, as
         ``dtoverlay=i2c-gpio`` makes one: the workaround for the BCM2835 clock-stretching
         bug (soc-facts §1.5). The pins become GPIO inputs; devices attached to their nets
         (``board.attach(dev, bus="probe", kind="i2c", sda=..., scl=...)``) answer it.
-        It is kept in ``board.i2c_gpio_buses[name]``."""
+        Each GPIO access costs ``gpio_access_ns`` (the Pi's figure by default; 0 for an
+        ideal bus that runs at i2c-algo-bit's nominal rate). It is kept in
+        ``board.i2c_gpio_buses[name]``."""
         if name in self.i2c_gpio_buses:
             raise ConfigurationError(
                 f"the board already has an i2c-gpio bus named {name!r}; names in use: "
                 f"{', '.join(self.i2c_gpio_buses)}"
             )
-        bus = attach_i2c_gpio(self, name, sda, scl, speed_hz)
+        bus = attach_i2c_gpio(self, name, sda, scl, speed_hz, gpio_access_ns=gpio_access_ns)
         self.i2c_gpio_buses[name] = bus
         return bus
 

@@ -14,7 +14,7 @@ import yaml
 
 from pihil_emulator.board import Board
 from pihil_emulator.boards import load_profile
-from pihil_emulator.buses.i2c_gpio import I2cGpioBus
+from pihil_emulator.buses.i2c_gpio import BCM_GPIO_ACCESS_NS, I2cGpioBus
 from pihil_emulator.buses.i2c_master import I2cMessage as EmuMessage
 from pihil_emulator.errors import ProfileError
 from rpiboard_pihil.backends.base import I2cMessage
@@ -113,6 +113,29 @@ def test_an_i2c_gpio_bus_takes_any_gpio_and_a_delay(tmp_path: Path) -> None:
     with pytest.raises(ProfileError) as info:
         load_profile(write(tmp_path, data))
     assert info.value.key == "buses.i2c1.delay_us"
+
+
+def test_a_profile_gives_the_gpio_access_cost_a_bench_measured(tmp_path: Path) -> None:
+    """``gpio_access_ns`` (0..1 ms) sets what one GPIO access costs on that board's i2c-gpio
+    bus; absent, the Pi's figure (delay 2 = ~100 kHz, i2c-gpio-overlay.dts); only i2c-gpio
+    buses take it."""
+    data = yaml.safe_load(yaml.safe_dump(PROFILE))
+    default = Board(load_profile(write(tmp_path, data))).i2c_gpio_buses["i2c3"]
+    assert default.gpio_access_ns == BCM_GPIO_ACCESS_NS
+    assert default.scl_hz == pytest.approx(100_000)
+    data["buses"]["i2c3"]["gpio_access_ns"] = 250
+    bus = Board(load_profile(write(tmp_path, data))).i2c_gpio_buses["i2c3"]
+    assert (bus.gpio_access_ns, bus.bit_period_ns) == (250, 5_000)
+    for bad in (-1, 1_000_001, "fast"):
+        data["buses"]["i2c3"]["gpio_access_ns"] = bad
+        with pytest.raises(ProfileError) as info:
+            load_profile(write(tmp_path, data))
+        assert info.value.key == "buses.i2c3.gpio_access_ns"
+    del data["buses"]["i2c3"]["gpio_access_ns"]
+    data["buses"]["i2c1"]["gpio_access_ns"] = 250
+    with pytest.raises(ProfileError) as info:
+        load_profile(write(tmp_path, data))
+    assert info.value.key == "buses.i2c1.gpio_access_ns"
 
 
 def test_two_i2c_gpio_buses_are_told_apart_by_name(tmp_path: Path) -> None:

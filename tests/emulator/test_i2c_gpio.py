@@ -10,13 +10,18 @@ import pytest
 
 from pihil_emulator.board import Board
 from pihil_emulator.buses.i2c_faults import HoldSdaLow
-from pihil_emulator.buses.i2c_gpio import I2cGpioBus, attach_i2c_gpio
+from pihil_emulator.buses.i2c_gpio import (
+    BCM_GPIO_ACCESS_NS,
+    I2cGpioBus,
+    attach_i2c_gpio,
+    check_access_ns,
+)
 from pihil_emulator.buses.i2c_master import I2cMessage
 from pihil_emulator.buses.i2c_slave import i2c_slaves
 from pihil_emulator.buses.i2c_target import Stretch, StretchPhase
 from pihil_emulator.errors import BusError, ConfigurationError
 from pihil_emulator.soc.bsc import BscBlock
-from pihil_emulator.world.clock import NS_PER_MS
+from pihil_emulator.world.clock import NS_PER_MS, NS_PER_US
 from pihil_emulator.world.net import Drive
 
 try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
@@ -77,12 +82,12 @@ def test_a_stretch_delays_the_clock_by_exactly_its_length() -> None:
     """i2c-algo-bit sclhi: after SCL reads high the master waits a full udelay, so the high time
     after a stretch is the normal one and the transfer is longer by the stretch's excess."""
     plain, _ = board_with()
-    bus = attach_i2c_gpio(plain, "i2c-3", "P1-03", "P1-05")
+    bus = attach_i2c_gpio(plain, "i2c-3", "P1-03", "P1-05", gpio_access_ns=0)
     t0 = plain.now_ns
     bus.transfer(MSGS)
     base = plain.now_ns - t0
     stretched, _ = board_with(Stretch(P.READ_POST_ACK, 40_000, byte_index=1))
-    bus2 = attach_i2c_gpio(stretched, "i2c-3", "GPIO2", "GPIO3")
+    bus2 = attach_i2c_gpio(stretched, "i2c-3", "GPIO2", "GPIO3", gpio_access_ns=0)
     highs: list[int] = []
     rises: list[int] = []
     stretched.net("GPIO3").watch(
@@ -97,9 +102,10 @@ def test_a_stretch_delays_the_clock_by_exactly_its_length() -> None:
 
 
 def test_bit_period_is_twice_udelay() -> None:
-    """i2c-gpio default: udelay 5 µs → 100 kHz: a written bit is (u+1)/2 + u + u/2 = 10 µs."""
+    """i2c-algo-bit on an ideal bus (GPIO accesses free): udelay 5 µs → 100 kHz: a written bit
+    is (u+1)/2 + u + u/2 = 10 µs."""
     board, _ = board_with()
-    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3", gpio_access_ns=0)
     assert bus.udelay_us == 5
     assert bus.speed_hz == 100_000
     rises: list[int] = []
@@ -107,6 +113,70 @@ def test_bit_period_is_twice_udelay() -> None:
     bus.transfer([I2cMessage(0x48, False, b"\x00")])
     gaps = {b - a for a, b in itertools.pairwise(rises)}
     assert gaps == {10_000}
+
+
+def scl_rise_gaps(board: Board, bus: I2cGpioBus) -> set[int]:
+    """The SCL periods (rise to rise) of a one-byte write: address and data bits."""
+    rises: list[int] = []
+    board.net(bus.scl.name).watch(lambda _n, lv, t: rises.append(t) if lv else None)
+    bus.transfer([I2cMessage(0x48, False, b"\x00")])
+    return {b - a for a, b in itertools.pairwise(rises)}
+
+
+def test_the_overlay_default_delay_runs_at_about_100_khz_on_a_pi() -> None:
+    """Raspberry Pi's i2c-gpio-overlay.dts: ``i2c-gpio,delay-us = <2>; /* ~100 kHz */`` (and
+    raspberrypi/firmware#1835: the maintainer keeps "2" = ~100 kHz against i2c-algo-bit's
+    arithmetic, which says 250 kHz). The GPIO access cost makes up the difference: every
+    data bit's SCL period is 10 µs, 4 µs of delays and four 1.5 µs accesses."""
+    board, _ = board_with()
+    bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3")
+    bus.udelay_us = 2  # the overlay's default
+    assert bus.speed_hz == 250_000  # what the delay alone says
+    assert bus.gpio_access_ns == BCM_GPIO_ACCESS_NS == 1_500
+    assert bus.bit_period_ns == 10_000
+    assert bus.scl_hz == pytest.approx(100_000)
+    gaps = scl_rise_gaps(board, bus)
+    # the data bits at 10 µs; the ACK clocks include the getsda read (one access more)
+    assert min(gaps) == 10_000
+    assert max(gaps) == 10_000 + BCM_GPIO_ACCESS_NS
+
+
+def test_the_access_cost_slows_any_delay_and_high_time_includes_the_read_back() -> None:
+    """i2c-algo-bit sclhi: setscl(1), getscl until it reads high, then udelay; scllo: setscl(0),
+    udelay/2. With a cost c per access (a level changes as its access starts), SCL is high for
+    the rest of the setscl(1) that raised it, the getscl that reads it back and udelay: 2c +
+    udelay; and a bit is 4c longer than the delays say."""
+    for udelay, cost in ((5, 1_500), (1, 1_500), (2, 0), (10, 700)):
+        board, _ = board_with()
+        bus = attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3", gpio_access_ns=cost)
+        bus.udelay_us = udelay
+        highs: list[int] = []
+        rises: list[int] = []
+
+        def high_time(
+            _n: object, lv: bool, t: int, rises: list[int] = rises, highs: list[int] = highs
+        ) -> None:
+            if lv:
+                rises.append(t)
+            elif rises:
+                highs.append(t - rises[-1])
+
+        board.net("GPIO3").watch(high_time)
+        gaps = scl_rise_gaps(board, bus)
+        delays = ((udelay + 1) // 2 + udelay + udelay // 2) * NS_PER_US
+        assert min(gaps) == delays + 4 * cost == bus.bit_period_ns
+        assert min(highs) == 2 * cost + udelay * NS_PER_US
+
+
+def test_a_profile_sets_the_access_cost_and_bad_costs_are_refused() -> None:
+    """A bench that measured its own SCL can give ``gpio_access_ns`` in the profile; a cost
+    that is no whole ns in 0..1 ms is a clear configuration error."""
+    for bad in (-1, 1.5, True, "1500", 1_000_001):
+        with pytest.raises(ConfigurationError, match="gpio_access_ns"):
+            check_access_ns(bad)
+    board, _ = board_with()
+    with pytest.raises(ConfigurationError, match="gpio_access_ns"):
+        attach_i2c_gpio(board, "i2c-3", "GPIO2", "GPIO3", gpio_access_ns=-5)
 
 
 def test_errors_are_those_of_i2c_algo_bit() -> None:

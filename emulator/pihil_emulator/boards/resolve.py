@@ -156,7 +156,7 @@ def parse_bus(ck: Checker, name: Any, body: Any, pins: PinMap, variant: SocVaria
     if m.group(1) != kind:
         raise ck.fail(path, f"a name starting with {kind} for a bus of kind {kind}")
     required, optional = BUS_ROLES[kind]
-    extra = ("linux_devices",) if kind == "spi" else ()
+    extra: tuple[str, ...] = ("linux_devices",) if kind == "spi" else ()
     if kind == "i2c" and body.get("controller") == I2C_GPIO:
         extra = I2C_GPIO_KEYS
     ck.keys(body, path, (*BUS_COMMON_KEYS, *required, *optional, *extra))
@@ -230,6 +230,11 @@ def parse_bus(ck: Checker, name: Any, body: Any, pins: PinMap, variant: SocVaria
         delay_us=(
             ck.integer(body.get("delay_us", I2C_GPIO_DELAY_US), f"{path}.delay_us", 1, 1000)
             if controller == I2C_GPIO
+            else None
+        ),
+        gpio_access_ns=(
+            ck.integer(body["gpio_access_ns"], f"{path}.gpio_access_ns", 0, 1_000_000)
+            if controller == I2C_GPIO and "gpio_access_ns" in body
             else None
         ),
     )

@@ -90,7 +90,7 @@ HEADER_KEYS: Final = ("pins", "description")
 PIN_KEYS: Final = ("pin", "labels", "note")
 PULL_KEYS: Final = ("pin", "pull", "ohms", "ref")
 BUS_COMMON_KEYS: Final = ("kind", "controller", "enabled", "linux_device", "note")
-I2C_GPIO_KEYS: Final = ("delay_us",)
+I2C_GPIO_KEYS: Final = ("delay_us", "gpio_access_ns")
 DEVICE_KEYS: Final = (
     "model", "part", "bus", "address", "chip_select", "gpio", "pins", "params", "note",
 )  # fmt: skip
@@ -146,6 +146,9 @@ class BusSpec:
     note: str = ""
     delay_us: int | None = None
     """An ``i2c-gpio`` bus: i2c-algo-bit's half period in µs (``i2c_gpio_delay_us``)."""
+    gpio_access_ns: int | None = None
+    """An ``i2c-gpio`` bus: what one GPIO access costs (None: the Pi's figure,
+    ``buses.i2c_gpio.BCM_GPIO_ACCESS_NS``); a bench can set what its scope shows."""
 
     @property
     def chip_selects(self) -> tuple[int, ...]:

@@ -10,7 +10,18 @@ after the adapter timeout, 100 ms for i2c-gpio: -ETIMEDOUT) and waits ``udelay``
 ``scllo`` pulls it low and waits ``udelay/2``; a data bit is set ``(udelay+1)/2``
 before SCL rises; a read bit is sampled at the end of the high time. Errors are
 i2c-algo-bit's: no ACK to the address → ENXIO, to a data byte → EIO, SCL never
-rising → ETIMEDOUT. GPIO operations take no time in the model.
+rising → ETIMEDOUT.
+
+Each GPIO access (a set of SDA or SCL, a read of either) takes ``gpio_access_ns`` on top
+of the delays: the level changes (or is sampled) when the access starts and the next step
+follows when it returns. On a Pi that cost is what makes the bus far slower than the
+delay says: i2c-algo-bit's arithmetic gives 10⁶/(2·udelay) Hz, 250 kHz for the overlay's
+default ``i2c-gpio,delay-us = <2>``, while Raspberry Pi's overlay source marks that value
+"~100 kHz" (and its maintainer confirmed the README's "2" = ~100 kHz against that
+arithmetic, raspberrypi/firmware#1835). A written bit has four accesses (setsda, setscl,
+getscl, setscl) around 4 µs of delays, so 10 µs per bit leaves 1.5 µs per access:
+`BCM_GPIO_ACCESS_NS` (docs/fidelity.md: derived from the published rate, not measured per
+access).
 
 `I2cGpioBus.recover` is Linux's ``i2c_generic_scl_recovery``: up to nine SCL
 pulses until SDA reads high, then a STOP.
@@ -41,6 +52,10 @@ RECOVERY_CLOCKS = 9
 RECOVERY_NDELAY_NS = 5_000
 """i2c-core ``RECOVERY_NDELAY``: 5 µs between recovery edges (100 kHz)."""
 
+BCM_GPIO_ACCESS_NS = 1_500
+"""One i2c-gpio GPIO access on a Pi, derived from the overlay's delay 2 µs = "~100 kHz"
+(i2c-gpio-overlay.dts; raspberrypi/firmware#1835): (10 µs - 4 µs of delays) / 4 accesses."""
+
 SimGen = Generator[simpy.Event, Any, Any]
 _OD_LOW = Drive.open_drain_low()
 
@@ -62,6 +77,7 @@ class I2cGpioBus:
         attachments: Attachments | None = None,
         name: str = "i2c-gpio",
         timeout_ns: int = I2C_GPIO_TIMEOUT_NS,
+        gpio_access_ns: int = BCM_GPIO_ACCESS_NS,
     ) -> None:
         if isinstance(speed_hz, bool) or not isinstance(speed_hz, int) or speed_hz <= 0:
             raise ConfigurationError(f"i2c-gpio speed is a positive int in Hz, got {speed_hz!r}")
@@ -70,6 +86,7 @@ class I2cGpioBus:
                 f"i2c-gpio cannot run at {speed_hz} Hz: its delay is whole microseconds, "
                 "so the fastest is 500000 Hz (udelay 1)"
             )
+        check_access_ns(gpio_access_ns)
         if sda is scl or sda.node is scl.node:
             raise ConfigurationError(f"i2c-gpio needs two separate lines, got {sda.name} twice")
         self.world = world
@@ -81,6 +98,8 @@ class I2cGpioBus:
         self.udelay_us = max(1, -(-500_000 // speed_hz))
         """Half a period in whole µs, rounded up so the bus is never faster than asked."""
         self.timeout_ns = timeout_ns
+        self.gpio_access_ns = gpio_access_ns
+        """What one GPIO access (set or read of SDA/SCL) costs, in ns (`BCM_GPIO_ACCESS_NS`)."""
         self._rise: simpy.Event | None = None
         self._slaves: list[I2cSlave] = []
         self._unwatch = scl.watch(self._scl_changed)
@@ -88,8 +107,20 @@ class I2cGpioBus:
 
     @property
     def speed_hz(self) -> int:
-        """The nominal rate for the delay: 10⁶ / (2·udelay) Hz."""
+        """The nominal rate for the delay: 10⁶ / (2·udelay) Hz (i2c-algo-bit's arithmetic)."""
         return 500_000 // self.udelay_us
+
+    @property
+    def bit_period_ns(self) -> int:
+        """A written bit on the wire: (udelay+1)/2 + udelay + udelay/2 µs of delays and four
+        GPIO accesses (setsda, setscl high, getscl, setscl low)."""
+        u = self.udelay_us
+        return ((u + 1) // 2 + u + u // 2) * NS_PER_US + 4 * self.gpio_access_ns
+
+    @property
+    def scl_hz(self) -> float:
+        """The SCL rate of a byte's data bits, GPIO access cost included (what a scope shows)."""
+        return 1e9 / self.bit_period_ns
 
     def set_bus_speed(self, hz: int) -> None:
         if isinstance(hz, bool) or not isinstance(hz, int) or not 0 < hz <= 500_000:
@@ -110,80 +141,88 @@ class I2cGpioBus:
         if level and self._rise is not None and not self._rise.triggered:
             self._rise.succeed()
 
-    def _setsda(self, level: bool) -> None:
+    def _setsda(self, level: bool) -> SimGen:
         self.sda.drive(self.owner, None if level else _OD_LOW)
+        yield from self._delay(self.gpio_access_ns)
 
-    def _setscl(self, level: bool) -> None:
+    def _setscl(self, level: bool) -> SimGen:
         self.scl.drive(self.owner, None if level else _OD_LOW)
+        yield from self._delay(self.gpio_access_ns)
+
+    def _getsda(self) -> SimGen:
+        level = self.sda.level
+        yield from self._delay(self.gpio_access_ns)
+        return level
 
     def _delay(self, ns: int) -> SimGen:
         if ns > 0:
             yield self.world.timeout(ns)
 
     def _sclhi(self) -> SimGen:
-        self._setscl(True)
-        if not self.scl.level:
+        yield from self._setscl(True)
+        if not self.scl.level:  # the first getscl reads low: poll until it reads high
             self._rise = self.world.event()
             timer = self.world.timeout(self.timeout_ns)
             yield self._rise | timer
             if not self._rise.triggered:
                 raise _Timeout
+        yield from self._delay(self.gpio_access_ns)  # the getscl that reads it high
         yield from self._delay(self.udelay_us * NS_PER_US)
 
     def _scllo(self) -> SimGen:
-        self._setscl(False)
+        yield from self._setscl(False)
         yield from self._delay(self.udelay_us // 2 * NS_PER_US)
 
     def _half(self) -> int:
         return (self.udelay_us + 1) // 2 * NS_PER_US
 
     def _start(self) -> SimGen:
-        self._setsda(False)
+        yield from self._setsda(False)
         yield from self._delay(self.udelay_us * NS_PER_US)
         yield from self._scllo()
 
     def _repstart(self) -> SimGen:
-        self._setsda(True)
+        yield from self._setsda(True)
         yield from self._delay(self._half())
         yield from self._sclhi()
-        self._setsda(False)
+        yield from self._setsda(False)
         yield from self._delay(self.udelay_us * NS_PER_US)
         yield from self._scllo()
 
     def _stop(self) -> SimGen:
-        self._setsda(False)
+        yield from self._setsda(False)
         yield from self._delay(self._half())
         yield from self._sclhi()
-        self._setsda(True)
+        yield from self._setsda(True)
         yield from self._delay(self.udelay_us * NS_PER_US)
 
     def _outb(self, c: int) -> SimGen:
         for i in range(7, -1, -1):
-            self._setsda(bool(c >> i & 1))
+            yield from self._setsda(bool(c >> i & 1))
             yield from self._delay(self._half())
             yield from self._sclhi()
             yield from self._scllo()
-        self._setsda(True)
+        yield from self._setsda(True)
         yield from self._delay(self._half())
         yield from self._sclhi()
-        ack = not self.sda.level
+        ack = not (yield from self._getsda())
         yield from self._scllo()
         return ack
 
     def _inb(self) -> SimGen:
-        self._setsda(True)
+        yield from self._setsda(True)
         yield from self._delay(self._half())
         value = 0
         for i in range(8):
             yield from self._sclhi()
-            value = value << 1 | int(self.sda.level)
-            self._setscl(False)
+            value = value << 1 | int((yield from self._getsda()))
+            yield from self._setscl(False)
             yield from self._delay((self.udelay_us // 2 if i == 7 else self.udelay_us) * NS_PER_US)
         return value
 
     def _acknak(self, ack: bool) -> SimGen:
         if ack:
-            self._setsda(False)
+            yield from self._setsda(False)
         yield from self._delay(self._half())
         yield from self._sclhi()
         yield from self._scllo()
@@ -245,7 +284,7 @@ class I2cGpioBus:
                         "SCL stuck low at STOP", "timeout", "ETIMEDOUT", address, "stop", done
                     )
                 )
-            self._setsda(True)
+            self.sda.drive(self.owner, None)  # let SDA go; the transfer has failed already
 
     def _error(
         self, what: str, kind: str, errno: str, address: int, phase: str, done: int
@@ -291,25 +330,26 @@ class I2cGpioBus:
         return bool(result)
 
     def _recover(self) -> SimGen:
-        self._setsda(True)
-        self._setscl(True)
+        yield from self._setsda(True)
+        yield from self._setscl(True)
         yield from self._delay(RECOVERY_NDELAY_NS)
         for _ in range(RECOVERY_CLOCKS):
-            if self.sda.level:
+            if (yield from self._getsda()):
                 break
-            self._setscl(False)
+            yield from self._setscl(False)
             yield from self._delay(RECOVERY_NDELAY_NS)
-            self._setscl(True)
+            yield from self._setscl(True)
             yield from self._delay(RECOVERY_NDELAY_NS)
         # a STOP: SDA low while SCL is low, SCL up, SDA up
-        self._setscl(False)
-        self._setsda(False)
+        yield from self._setscl(False)
+        yield from self._setsda(False)
         yield from self._delay(RECOVERY_NDELAY_NS)
-        self._setscl(True)
+        yield from self._setscl(True)
         yield from self._delay(RECOVERY_NDELAY_NS)
-        self._setsda(True)
+        yield from self._setsda(True)
         yield from self._delay(RECOVERY_NDELAY_NS)
-        return self.sda.level
+        sda_high: bool = yield from self._getsda()
+        return sda_high
 
     def close(self) -> None:
         """Let go of both lines for good."""
@@ -319,7 +359,13 @@ class I2cGpioBus:
 
 
 def attach_i2c_gpio(
-    board: Board, name: str, sda: str | int, scl: str | int, speed_hz: int = 100_000
+    board: Board,
+    name: str,
+    sda: str | int,
+    scl: str | int,
+    speed_hz: int = 100_000,
+    *,
+    gpio_access_ns: int = BCM_GPIO_ACCESS_NS,
 ) -> I2cGpioBus:
     """``board.add_i2c_gpio``: an i2c-gpio bus on two GPIOs (pin names or line numbers).
 
@@ -338,4 +384,13 @@ def attach_i2c_gpio(
         speed_hz=speed_hz,
         attachments=board.attachments,
         name=name,
+        gpio_access_ns=gpio_access_ns,
     )
+
+
+def check_access_ns(ns: object) -> None:
+    """A GPIO access cost is a whole number of ns from 0 (an ideal bus) to 1 ms."""
+    if isinstance(ns, bool) or not isinstance(ns, int) or not 0 <= ns <= NS_PER_MS:
+        raise ConfigurationError(
+            f"i2c-gpio gpio_access_ns is a whole number of ns from 0 to 1000000, got {ns!r}"
+        )
