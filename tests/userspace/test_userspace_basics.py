@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from typing import Any
 
 import pytest
 import smbus2
@@ -104,3 +105,29 @@ def test_paced_time_follows_the_wall_clock_for_busy_waits(mirkopc: RpiBoard) -> 
 def test_pace_must_be_positive(mirkopc: RpiBoard) -> None:
     with pytest.raises(ValueError, match="pace is simulated seconds per wall-clock second"):
         mirkopc.simulation.userspace(pace=0)
+
+
+def test_a_clock_read_inside_the_boards_own_step_does_not_run_the_board_again(
+    mirkopc: RpiBoard,
+) -> None:
+    """Paced mode: code the simulation itself calls (a device's process, a log record taking
+    its time) may read the patched clock; that read sees the time of its step and does not
+    catch up with the wall from inside the run (a nested run takes the outer run's stop
+    event: the outer run then ran out of events or never ended)."""
+    world = mirkopc.simulation.emulator.world
+    seen: list[tuple[int, float]] = []
+
+    def device_process() -> Any:
+        for _ in range(50):
+            yield world.timeout(1_000_000)
+            seen.append((world.now_ns, time.monotonic()))
+
+    with mirkopc.simulation.userspace(pace=1000.0) as space:
+        world.process(device_process())
+        start = time.monotonic()
+        while len(seen) < 50 and time.monotonic() - start < 5.0:
+            pass
+        base = space.clock.monotonic_base_s - space.clock.start_ns / 1e9
+    assert len(seen) == 50
+    for now_ns, read in seen:  # each read inside a step is that step's simulated time
+        assert read == pytest.approx(base + now_ns / 1e9, abs=1e-9)

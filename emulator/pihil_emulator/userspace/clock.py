@@ -101,6 +101,7 @@ class SimClock:
         self.monotonic_base_s = float(int(ORIGINAL_MONOTONIC()))
         self.wall_start_s = ORIGINAL_PERF_COUNTER()
         self.idle_limit_ns = IDLE_LIMIT_NS
+        self._catching_up = False
 
     # -- time ------------------------------------------------------------------------------
     @property
@@ -122,12 +123,19 @@ class SimClock:
         the thread that holds the baton, when it reads a clock)."""
         with self.lock:
             turn = self._turns.get(threading.get_ident())
-            if self.closed or turn is None or self._owner is not turn:
+            if self.closed or turn is None or self._owner is not turn or self._catching_up:
+                # (a clock read by code the run itself calls, such as a log record's time
+                # inside a device's process, sees the time of that step: running the world
+                # again from inside its own step would take the outer run's stop event)
                 return
             lag = self._paced_target_ns() - self.now_ns
             if lag > 0:
-                with contextlib.suppress(TimeoutError):
-                    self.world.run_until(self.world.event(), limit_ns=lag)
+                self._catching_up = True
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        self.world.run_until(self.world.event(), limit_ns=lag)
+                finally:
+                    self._catching_up = False
 
     def wall_elapsed_s(self) -> float:
         """Wall-clock time since the userspace began."""
