@@ -42,7 +42,6 @@ from __future__ import annotations
 import bisect
 import operator
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import ConfigurationError, ElectricalFault
 from ..vcd import VcdRecorder
@@ -50,97 +49,19 @@ from ..vcd_spi import SpiWave
 from ..world.clock import NS_PER_S, World
 from ..world.edges import Edge
 from ..world.net import V_IH, DriveKind, Net, Node
+from .spi_clock import (  # re-exported: their home was this module
+    MAX_DIVISOR as MAX_DIVISOR,
+)
+from .spi_clock import (
+    SpiClock as SpiClock,
+)
+from .spi_clock import (
+    effective_divisor as effective_divisor,
+)
+from .spi_link import SpiLink as SpiLink
+from .spi_link import SpiPins as SpiPins
+from .spi_link import SpiRun as SpiRun
 from .spi_target import SpiTarget, check_mode, normalize_miso
-
-MAX_DIVISOR = 65536
-"""soc-facts §4.1: "If CDIV is set to 0, the divisor is 65536"."""
-
-
-def effective_divisor(cdiv: int) -> int:
-    """The SCLK divisor a CLK.CDIV register value gives (soc-facts §4.1).
-
-    "The divisor must be a multiple of 2. Odd numbers rounded down", and 0 means
-    65536; read literally, CDIV = 1 rounds down to 0 and so divides by 65536 [I].
-    """
-    if not 0 <= cdiv <= 0xFFFF:
-        raise ConfigurationError(f"CDIV is a 16-bit field (0..65535), got {cdiv}")
-    even = cdiv & ~1
-    return even if even else MAX_DIVISOR
-
-
-@dataclass(frozen=True)
-class SpiClock:
-    """SCLK timing of a run: the core clock, the divisor and the idle SCLK cycles after each byte."""
-
-    core_clock_hz: int
-    divisor: int
-    """Core-clock cycles per SCLK period: an even number 2..65536."""
-    gap_sclk_cycles: int = 1
-    """Idle SCLK periods after each byte: 1 when the CPU feeds the FIFO, 0 under DMA."""
-
-    def __post_init__(self) -> None:
-        if self.core_clock_hz <= 0:
-            raise ConfigurationError(f"core clock must be positive, got {self.core_clock_hz} Hz")
-        if not (2 <= self.divisor <= MAX_DIVISOR and self.divisor % 2 == 0):
-            raise ConfigurationError(
-                f"SCLK divisor must be even, 2..{MAX_DIVISOR}, got {self.divisor}"
-            )
-        if self.gap_sclk_cycles < 0:
-            raise ConfigurationError(f"gap cannot be negative, got {self.gap_sclk_cycles}")
-
-    @property
-    def half_cycles(self) -> int:
-        return self.divisor // 2
-
-    @property
-    def byte_cycles(self) -> int:
-        """Core cycles from one byte's first bit cell to the next byte's."""
-        return (8 + self.gap_sclk_cycles) * self.divisor
-
-    @property
-    def sclk_hz(self) -> float:
-        return self.core_clock_hz / self.divisor
-
-    def ns(self, cycles: int) -> int:
-        """Core-clock cycles to whole nanoseconds (floor: the edge is in that nanosecond)."""
-        return cycles * NS_PER_S // self.core_clock_hz
-
-    def run_cycles(self, nbytes: int) -> int:
-        """Cycles from the first bit cell's start to the end of the last byte's last cell."""
-        if nbytes <= 0:
-            return 0
-        return (nbytes - 1) * self.byte_cycles + 8 * self.divisor
-
-
-@dataclass(frozen=True)
-class SpiPins:
-    """The master's side of the bus now: nets routed to SCLK, MOSI (outputs) and MISO (input)."""
-
-    sclk: Sequence[Net]
-    mosi: Sequence[Net]
-    miso: Net | None
-
-
-@dataclass
-class SpiLink:
-    """A device's place on the wires: its chip-select, clock, data-in and data-out nets."""
-
-    target: SpiTarget
-    cs: Net
-    sclk: Net
-    mosi: Net | None
-    miso: Net | None
-
-
-@dataclass
-class SpiRun:
-    """The outcome of a run: what the master read, when the last bit cell ended, the edges."""
-
-    rx: bytes
-    end_ns: int
-    mosi_last: bool
-    edges: list[Edge] = field(default_factory=list)
-
 
 _DRIVEN = [(v, 0xFF) for v in range(256)]
 _BASE_EXCHANGE_MANY = SpiTarget.exchange_many
