@@ -65,7 +65,7 @@ class Board(DeviceWiring):
     ) -> None:
         self.profile = profile
         # ``world``: build the board into a world shared with other boards (a `Bench`,
-        # pihil_emulator.world.multiboard); by default the board has a world of its own
+        # pihil_emulator.multiboard); by default the board has a world of its own
         self.world = World(seed) if world is None else world
         self._shares_world = world is not None
         """Built into another's world (a `Bench`): its time and events are not the board's own."""

@@ -1,4 +1,4 @@
-"""Several boards in one simulated world (pihil_emulator.world.multiboard): one clock,
+"""Several boards in one simulated world (pihil_emulator.multiboard): one clock,
 wires between boards resolving as one node, a shared I2C bus, one VCD, determinism."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from vcd.reader import TokenKind, tokenize
 
 from pihil_emulator.devices.registry import create_device
 from pihil_emulator.errors import ConfigurationError, ElectricalFault, PinError
-from pihil_emulator.world.multiboard import BoardWorld
+from pihil_emulator.multiboard import BoardWorld
 from pihil_emulator.world.net import Drive
 
 

@@ -28,15 +28,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
-from ..board import Board
-from ..boards.loader import load_profile
-from ..buses.uart_line import Burst, Glitch, UartLines
-from ..buses.uart_vcd import _TAPS, UartVcdTap, _NetTap
-from ..errors import ConfigurationError, PinError
-from ..vcd import VcdRecorder
-from .clock import World
-from .edges import Edge
-from .net import Net, Wire
+from .board import Board
+from .boards.loader import load_profile
+from .buses.uart_line import Burst, Glitch, UartLines
+from .buses.uart_vcd import _TAPS, UartVcdTap, _NetTap
+from .errors import ConfigurationError, PinError
+from .vcd import VcdRecorder
+from .world.clock import World
+from .world.edges import Edge
+from .world.net import Net, Wire
 
 
 class _Renamed:
