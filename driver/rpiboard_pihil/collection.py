@@ -11,9 +11,10 @@ illegal specifier raises `SelectorError` naming the legal ones.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
-from typing import Generic, Protocol, TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
+from .capability import NumberedInfo
 from .errors import SelectorError
 
 
@@ -123,3 +124,26 @@ class RepeatedCapabilityCollection(Mapping[str, T_co], Generic[T_co]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(self._items)})"
+
+
+class NumberedCollection(RepeatedCapabilityCollection[T_co]):
+    """A collection of the board's numbered interfaces (I2C buses, SPI buses, UARTs), one
+    instance made of each profile entry: by name, number, ``<_prefix><n>`` (``I2C1``) and
+    the collection's further ``aliases`` (Linux devices, controllers)."""
+
+    _prefix = ""
+
+    def __init__(
+        self,
+        infos: Sequence[NumberedInfo],
+        make: Callable[[Any], T_co],
+        *,
+        aliases: Mapping[str, str] | None = None,
+        owner: str,
+    ) -> None:
+        super().__init__(
+            {i.name: make(i) for i in infos},
+            numbers={i.number: i.name for i in infos},
+            aliases={f"{self._prefix}{i.number}": i.name for i in infos} | dict(aliases or {}),
+            owner=owner,
+        )

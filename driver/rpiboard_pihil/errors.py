@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from pihil_emulator.errors import BusFailure
+
 if TYPE_CHECKING:
     from .utility import ErrorQueryResult
 
@@ -114,7 +116,7 @@ class ElectricalFaultError(PihilError):
         super().__init__(message)
 
 
-class BusError(PihilError):
+class BusError(PihilError, BusFailure):
     """A bus transfer failed.
 
     ``bus`` names the bus, ``kind`` is what failed (``"nack"``, ``"clkt"``,
@@ -135,12 +137,7 @@ class BusError(PihilError):
         transferred: int = 0,
         errno_name: str | None = None,
     ) -> None:
-        self.bus = bus
-        self.kind = kind
-        self.address = address
-        self.phase = phase
-        self.transferred = transferred
-        self.errno_name = errno_name
+        self._note_failure(bus, kind, address, phase, transferred, errno_name)
         super().__init__(message)
 
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .backends.base import I2cMessage
 from .board_info import I2cBusInfo
-from .collection import RepeatedCapabilityCollection
+from .capability import SessionInterface
+from .collection import NumberedCollection
 from .enums import I2cBusId
 from .errors import ConfigurationError, I2cNackError
 from .validate import ByteData, data_bytes, integer
@@ -28,28 +29,16 @@ SCAN_FIRST, SCAN_LAST = 0x08, 0x77
 """The address range ``i2cdetect`` probes by default (the rest is reserved by the I2C spec)."""
 
 
-class I2cBus:
+class I2cBus(SessionInterface[I2cBusInfo]):
     """One I2C bus (``i2c1``). Addresses are 7-bit (0x00..0x7f)."""
 
-    __slots__ = ("_address_label", "_backend", "_info", "_length_label", "_session")
+    __slots__ = ("_address_label", "_length_label")
 
     def __init__(self, session: Session, info: I2cBusInfo) -> None:
-        self._session = session
-        self._backend = session.backend
-        self._info = info
+        super().__init__(session, info)
         # what a refused argument is called in the error (made once: every call checks)
         self._address_label = f"{info.name} address"
         self._length_label = f"{info.name} read length"
-
-    @property
-    def name(self) -> str:
-        """The physical name, ``i2c<n>``."""
-        return self._info.name
-
-    @property
-    def number(self) -> int:
-        """Bus number (Linux ``/dev/i2c-<n>``)."""
-        return self._info.number
 
     @property
     def frequency_hz(self) -> int:
@@ -161,18 +150,18 @@ class I2cBus:
         return f"I2cBus({self.name})"
 
 
-class I2cBusCollection(RepeatedCapabilityCollection[I2cBus]):
+class I2cBusCollection(NumberedCollection[I2cBus]):
     """``board.i2c_buses``: by name (``i2c1``), bus number, `I2cBusId` or profile alias."""
 
     _kind = "I2C bus"
     _enums = (I2cBusId,)
+    _prefix = "I2C"
 
     def __init__(self, session: Session, buses: tuple[I2cBusInfo, ...], owner: str) -> None:
         super().__init__(
-            {b.name: I2cBus(session, b) for b in buses},
-            numbers={b.number: b.name for b in buses},
-            aliases={f"I2C{b.number}": b.name for b in buses}
-            | {f"i2c-{b.number}": b.name for b in buses}
+            buses,
+            lambda b: I2cBus(session, b),
+            aliases={f"i2c-{b.number}": b.name for b in buses}
             | {b.linux_device: b.name for b in buses}
             | {  # a controller serving one bus only (not i2c-gpio, not BSC0 behind its mux)
                 b.controller: b.name

@@ -14,7 +14,7 @@ Seed=7, QueryInstrStatus=True"``; booleans are ``True``/``False``/``1``/``0``;
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict
 
@@ -148,14 +148,19 @@ def _bool(raw: Mapping[str, object], key: str, default: bool) -> bool:
     return value
 
 
+def _pairs(text: str, between: str, within: str) -> Iterator[tuple[str, str, str, str]]:
+    """The non-empty items of ``text`` split on ``between``, each stripped and partitioned on
+    ``within``: (item, key, separator or "", value)."""
+    for item in text.split(between):
+        item = item.strip()
+        if item:
+            yield (item, *item.partition(within))
+
+
 def _parse_option_string(text: str) -> dict[str, object]:
     """Parse the IVI option string form into the dict form (typed values)."""
     out: dict[str, object] = {}
-    for item in text.split(","):
-        item = item.strip()
-        if not item:
-            continue
-        key_text, sep, value_text = item.partition("=")
+    for item, key_text, sep, value_text in _pairs(text, ",", "="):
         if not sep:
             raise OptionError(
                 f"option string item {item!r} is not Key=Value; "
@@ -190,11 +195,7 @@ def _string_value(key: str, text: str) -> object:
             raise OptionError(f"option {key!r} takes an integer; got {text!r}") from None
     if kind == "dict[str, str]":
         devices: dict[str, str] = {}
-        for pair in text.split(";"):
-            pair = pair.strip()
-            if not pair:
-                continue
-            name, sep, path = pair.partition(":")
+        for pair, name, sep, path in _pairs(text, ";", ":"):
             if not sep or not name.strip() or not path.strip():
                 raise OptionError(
                     f"option 'devices' takes name:path pairs separated by ';' "

@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .board_info import SpiBusInfo
-from .collection import RepeatedCapabilityCollection, Specifier
+from .capability import NumberedInterface
+from .collection import NumberedCollection, RepeatedCapabilityCollection, Specifier
 from .enums import ChipSelect, SpiBusId
 from .validate import ByteData, data_bytes, integer
 
@@ -89,23 +90,14 @@ class SpiDeviceCollection(RepeatedCapabilityCollection[SpiDevice]):
         )
 
 
-class SpiBus:
+class SpiBus(NumberedInterface[SpiBusInfo]):
     """One SPI controller (``spi0``) and its chip selects."""
 
-    __slots__ = ("_devices", "_info")
+    __slots__ = ("_devices",)
 
     def __init__(self, session: Session, info: SpiBusInfo, owner: str) -> None:
-        self._info = info
+        super().__init__(info)
         self._devices = SpiDeviceCollection(session, info, f"{info.name} of {owner}")
-
-    @property
-    def name(self) -> str:
-        """The physical name, ``spi<n>``."""
-        return self._info.name
-
-    @property
-    def number(self) -> int:
-        return self._info.number
 
     @property
     def devices(self) -> SpiDeviceCollection:
@@ -120,16 +112,12 @@ class SpiBus:
         return f"SpiBus({self.name})"
 
 
-class SpiBusCollection(RepeatedCapabilityCollection[SpiBus]):
+class SpiBusCollection(NumberedCollection[SpiBus]):
     """``board.spi_buses``: by name (``spi0``), number or `SpiBusId`."""
 
     _kind = "SPI bus"
     _enums = (SpiBusId,)
+    _prefix = "SPI"
 
     def __init__(self, session: Session, buses: tuple[SpiBusInfo, ...], owner: str) -> None:
-        super().__init__(
-            {b.name: SpiBus(session, b, owner) for b in buses},
-            numbers={b.number: b.name for b in buses},
-            aliases={f"SPI{b.number}": b.name for b in buses},
-            owner=owner,
-        )
+        super().__init__(buses, lambda b: SpiBus(session, b, owner), owner=owner)

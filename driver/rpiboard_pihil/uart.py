@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from .backends.base import UartFormat
 from .board_info import UartInfo
-from .collection import RepeatedCapabilityCollection
+from .capability import SessionInterface
+from .collection import NumberedCollection
 from .enums import Parity, UartId
 from .errors import ConfigurationError, NotSupportedError
 from .validate import ByteData, data_bytes, integer, member, seconds_to_ns
@@ -26,24 +27,10 @@ MAX_BAUD = 31_250_000
 MAX_IO = 1 << 20
 
 
-class Uart:
+class Uart(SessionInterface[UartInfo]):
     """One UART (``uart0``)."""
 
-    __slots__ = ("_backend", "_info", "_session")
-
-    def __init__(self, session: Session, info: UartInfo) -> None:
-        self._session = session
-        self._backend = session.backend
-        self._info = info
-
-    @property
-    def name(self) -> str:
-        """The physical name, ``uart<n>``."""
-        return self._info.name
-
-    @property
-    def number(self) -> int:
-        return self._info.number
+    __slots__ = ()
 
     @property
     def kind(self) -> str:
@@ -160,17 +147,17 @@ class Uart:
         return f"Uart({self.name}: {self.kind})"
 
 
-class UartCollection(RepeatedCapabilityCollection[Uart]):
+class UartCollection(NumberedCollection[Uart]):
     """``board.uarts``: by name (``uart0``), number or `UartId`."""
 
     _kind = "UART"
     _enums = (UartId,)
+    _prefix = "UART"
 
     def __init__(self, session: Session, uarts: tuple[UartInfo, ...], owner: str) -> None:
         super().__init__(
-            {u.name: Uart(session, u) for u in uarts},
-            numbers={u.number: u.name for u in uarts},
-            aliases={f"UART{u.number}": u.name for u in uarts}
-            | {u.linux_device: u.name for u in uarts},
+            uarts,
+            lambda u: Uart(session, u),
+            aliases={u.linux_device: u.name for u in uarts},
             owner=owner,
         )

@@ -69,7 +69,37 @@ class RegisterError(EmulatorError):
     """An unknown register or field, or an access the register does not allow."""
 
 
-class BusError(EmulatorError):
+class BusFailure:
+    """What a failed bus transfer reports: ``bus``, ``kind`` (what failed), ``address``,
+    ``phase``, the bytes ``transferred`` before it and ``errno_name`` (what Linux returns).
+    The emulator's `BusError` and the driver's (`rpiboard_pihil.errors.BusError`) both
+    carry it, set by `_note_failure`."""
+
+    bus: str
+    kind: str
+    address: int | None
+    phase: str | None
+    transferred: int
+    errno_name: str | None
+
+    def _note_failure(
+        self,
+        bus: str,
+        kind: str,
+        address: int | None,
+        phase: str | None,
+        transferred: int,
+        errno_name: str | None,
+    ) -> None:
+        self.bus = bus
+        self.kind = kind
+        self.address = address
+        self.phase = phase
+        self.transferred = transferred
+        self.errno_name = errno_name
+
+
+class BusError(EmulatorError, BusFailure):
     """A bus transfer failed the way the hardware (and the Linux driver) reports it.
 
     ``kind`` is one of ``"nack"``, ``"clkt"`` (clock-stretch timeout),
@@ -90,12 +120,7 @@ class BusError(EmulatorError):
         time_ns: int | None = None,
     ) -> None:
         self.message = message
-        self.bus = bus
-        self.kind = kind
-        self.address = address
-        self.phase = phase
-        self.transferred = transferred
-        self.errno_name = errno_name
+        self._note_failure(bus, kind, address, phase, transferred, errno_name)
         self.time_ns = time_ns
         super().__init__(message, bus, kind, address, phase, transferred, errno_name, time_ns)
 

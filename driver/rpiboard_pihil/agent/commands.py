@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from .. import errors as err
 from ..backends.base import I2C_MAX_MESSAGE, Backend, I2cMessage, UartFormat
 from ..enums import Direction, Drive, Edge, Function, Parity, Pull
+from ..errors import ConfigurationError, PihilError
 from .args import as_text, block, flag, integer, member, nargs, one_of
 from .protocol import (
     DATA_OUT_OF_RANGE,
@@ -98,7 +98,7 @@ class Agent:
             out = handler(self, cmd)
         except ProtocolError as exc:
             return self.fail(cmd.query, exc.code, exc.message)
-        except err.PihilError as exc:
+        except PihilError as exc:
             return self.fail(cmd.query, error_code(exc), str(exc), error_details(exc))
         except Exception as exc:  # a backend bug must not take the agent down
             return self.fail(cmd.query, EXECUTION_ERROR, f"{type(exc).__name__}: {exc}")
@@ -227,14 +227,89 @@ def _delay(a: Agent, c: Command) -> None:
 # GPIO
 
 
-@handles("GPIO:FUNC", "GPIO:FUNC?")
-def _func(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        (line,) = nargs(c, 1, "<line>")
-        return _ok(a.backend.gpio_get_function(a.line(line)))
-    line, f = nargs(c, 2, "<line>,<INPUT|OUTPUT|ALT0..ALT5>")
-    a.backend.gpio_set_function(a.line(line), member(f, Function, "function"))
-    return None
+Target = Callable[["Agent", Sequence[str | bytes]], tuple[int, ...]]
+"""What a setting belongs to, from its checked arguments: a GPIO line, an I2C bus, an SPI
+bus's chip select (the backend method's leading arguments)."""
+TARGETS: dict[str, tuple[str, Target]] = {
+    "line": ("<line>", lambda a, w: (a.line(w[0]),)),
+    "i2c": ("<bus>", lambda a, w: (a.i2c(w[0]),)),
+    "spi": ("<bus>,<cs>", lambda a, w: a.spi(w[0], w[1])),
+}
+
+
+def _setting(
+    target: str, usage: str, parse: Callable[[str | bytes], object], get: str, put: str
+) -> Handler:
+    """The query and command of one setting (``GPIO:PULL? <line>``, ``GPIO:PULL <line>,UP``):
+    the backend's method ``get`` reads it, ``put`` sets it to ``parse(value)``."""
+    names, where = TARGETS[target]
+    count = names.count(",") + 1
+
+    def handler(a: Agent, c: Command) -> bytes | None:
+        if c.query:
+            return _ok(getattr(a.backend, get)(*where(a, nargs(c, count, names))))
+        args = nargs(c, count + 1, usage)  # the target's arguments, then the value
+        getattr(a.backend, put)(*where(a, args), parse(args[count]))
+        return None
+
+    return handler
+
+
+SETTINGS: tuple[tuple[str, str, str, Callable[[str | bytes], object], str, str], ...] = (
+    # header, target, usage, value parser, backend getter, backend setter
+    (
+        "GPIO:FUNC",
+        "line",
+        "<line>,<INPUT|OUTPUT|ALT0..ALT5>",
+        lambda v: member(v, Function, "function"),
+        "gpio_get_function",
+        "gpio_set_function",
+    ),
+    ("GPIO:LEV", "line", "<line>,<0|1>", lambda v: flag(v, "value"), "gpio_read", "gpio_write"),
+    (
+        "GPIO:PULL",
+        "line",
+        "<line>,<NONE|UP|DOWN>",
+        lambda v: member(v, Pull, "pull"),
+        "gpio_get_pull",
+        "gpio_set_pull",
+    ),
+    (
+        "GPIO:DRIV",
+        "line",
+        "<line>,<PUSH_PULL|OPEN_DRAIN>",
+        lambda v: member(v, Drive, "drive"),
+        "gpio_get_drive",
+        "gpio_set_drive",
+    ),
+    (
+        "I2C:FREQ",
+        "i2c",
+        "<bus>,<hz>",
+        lambda v: integer(v, "I2C frequency (Hz)", 1, 1_000_000),
+        "i2c_get_frequency",
+        "i2c_set_frequency",
+    ),
+    (
+        "SPI:MODE",
+        "spi",
+        "<bus>,<cs>,<mode 0..3>",
+        lambda v: integer(v, "SPI mode", 0, 3),
+        "spi_get_mode",
+        "spi_set_mode",
+    ),
+    (
+        "SPI:SPEED",
+        "spi",
+        "<bus>,<cs>,<hz>",
+        lambda v: integer(v, "SPI speed (Hz)", 1, 125_000_000),
+        "spi_get_speed",
+        "spi_set_speed",
+    ),
+)
+"""The settings that are one value each, read and set the same way."""
+for _header, _target, _usage, _parse, _get, _put in SETTINGS:
+    handles(_header, _header + "?")(_setting(_target, _usage, _parse, _get, _put))
 
 
 @handles("GPIO:DIR", "GPIO:DIR?")
@@ -245,39 +320,6 @@ def _dir(a: Agent, c: Command) -> bytes | None:
     line, d, v = nargs(c, 3, "<line>,<INPUT|OUTPUT>,<0|1>")
     n = a.line(line)
     a.backend.gpio_set_direction(n, member(d, Direction, "direction"), flag(v, "value"))
-    return None
-
-
-@handles("GPIO:LEV", "GPIO:LEV?")
-def _lev(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        (line,) = nargs(c, 1, "<line>")
-        return _ok(a.backend.gpio_read(a.line(line)))
-    line, v = nargs(c, 2, "<line>,<0|1>")
-    n = a.line(line)
-    a.backend.gpio_write(n, flag(v, "value"))
-    return None
-
-
-@handles("GPIO:PULL", "GPIO:PULL?")
-def _pull(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        (line,) = nargs(c, 1, "<line>")
-        return _ok(a.backend.gpio_get_pull(a.line(line)))
-    line, p = nargs(c, 2, "<line>,<NONE|UP|DOWN>")
-    n = a.line(line)
-    a.backend.gpio_set_pull(n, member(p, Pull, "pull"))
-    return None
-
-
-@handles("GPIO:DRIV", "GPIO:DRIV?")
-def _drive(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        (line,) = nargs(c, 1, "<line>")
-        return _ok(a.backend.gpio_get_drive(a.line(line)))
-    line, d = nargs(c, 2, "<line>,<PUSH_PULL|OPEN_DRAIN>")
-    n = a.line(line)
-    a.backend.gpio_set_drive(n, member(d, Drive, "drive"))
     return None
 
 
@@ -292,7 +334,7 @@ def _edge(a: Agent, c: Command) -> bytes | None:
     edge = member(e, Edge, "edge")
     debounce = integer(d, "debounce (ns)", 0, 4_294_967_295_000)
     if edge is not Edge.NONE and a.backend.gpio_get_direction(n) is not Direction.INPUT:
-        raise err.ConfigurationError(
+        raise ConfigurationError(
             f"GPIO{n} is an output; edge detection needs direction = Direction.INPUT"
         )
     a.backend.gpio_set_edge_detection(n, edge, debounce)
@@ -305,7 +347,7 @@ def _wait(a: Agent, c: Command) -> bytes:
     n = a.line(line)
     timeout = integer(t, "timeout (ns)", 0, MAX_DELAY_NS)
     if a.backend.gpio_get_edge_detection(n)[0] is Edge.NONE:
-        raise err.ConfigurationError(
+        raise ConfigurationError(
             f"GPIO{n} has no edge detection; set edge_detection (Edge.RISING, Edge.FALLING "
             "or Edge.BOTH) before waiting for edges"
         )
@@ -346,17 +388,6 @@ def _i2c_xfer(a: Agent, c: Command) -> bytes:
     return encode_block(b"".join(a.backend.i2c_transfer(bus, messages)))
 
 
-@handles("I2C:FREQ", "I2C:FREQ?")
-def _i2c_freq(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        (bus,) = nargs(c, 1, "<bus>")
-        return _ok(a.backend.i2c_get_frequency(a.i2c(bus)))
-    bus, hz = nargs(c, 2, "<bus>,<hz>")
-    n = a.i2c(bus)
-    a.backend.i2c_set_frequency(n, integer(hz, "I2C frequency (Hz)", 1, 1_000_000))
-    return None
-
-
 # SPI
 
 
@@ -365,28 +396,6 @@ def _spi_xfer(a: Agent, c: Command) -> bytes:
     bus, cs, data = nargs(c, 3, "<bus>,<cs>,<block>")
     b, s = a.spi(bus, cs)
     return encode_block(a.backend.spi_transfer(b, s, block(data, "SPI data", 65536)))
-
-
-@handles("SPI:MODE", "SPI:MODE?")
-def _spi_mode(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        bus, cs = nargs(c, 2, "<bus>,<cs>")
-        return _ok(a.backend.spi_get_mode(*a.spi(bus, cs)))
-    bus, cs, m = nargs(c, 3, "<bus>,<cs>,<mode 0..3>")
-    b, s = a.spi(bus, cs)
-    a.backend.spi_set_mode(b, s, integer(m, "SPI mode", 0, 3))
-    return None
-
-
-@handles("SPI:SPEED", "SPI:SPEED?")
-def _spi_speed(a: Agent, c: Command) -> bytes | None:
-    if c.query:
-        bus, cs = nargs(c, 2, "<bus>,<cs>")
-        return _ok(a.backend.spi_get_speed(*a.spi(bus, cs)))
-    bus, cs, hz = nargs(c, 3, "<bus>,<cs>,<hz>")
-    b, s = a.spi(bus, cs)
-    a.backend.spi_set_speed(b, s, integer(hz, "SPI speed (Hz)", 1, 125_000_000))
-    return None
 
 
 # UART

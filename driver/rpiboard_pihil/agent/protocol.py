@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from .. import errors as err
+import rpiboard_pihil.errors as err
 
 DEFAULT_PORT = 5025
 """The SCPI-over-raw-socket port (IANA "scpi-raw")."""

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from .. import errors as err
+from ..errors import ConfigurationError, NotSupportedError, RegisterAccessError
 from ..validate import seconds_to_ns
 from . import plain
 from .protocol import encode_block
@@ -44,13 +44,13 @@ def _json(value: Any) -> bytes:
     try:
         return encode_block(plain.dumps(value).encode())
     except plain.NotPlain as exc:
-        raise err.ConfigurationError(
+        raise ConfigurationError(
             f"a remote simulation takes plain values (numbers, str, bytes, lists): {exc}"
         ) from None
 
 
-def _remote_only(what: str) -> err.NotSupportedError:
-    return err.NotSupportedError(
+def _remote_only(what: str) -> NotSupportedError:
+    return NotSupportedError(
         f"simulation.{what} is not served over the network: it needs the emulator in this "
         "process. Run the test in-process (--hil-target=sim) for it"
     )
@@ -109,7 +109,7 @@ class RemoteSimulation:
     def disconnect(self, wire: Any) -> None:
         entry = self._wires.get(id(wire))
         if entry is None or entry[0] is not wire:
-            raise err.ConfigurationError(
+            raise ConfigurationError(
                 f"disconnect() takes a wire this session's connect() returned; got {wire!r}"
             )
         self.command(b"SIM:DISC %d" % entry[1])
@@ -118,7 +118,7 @@ class RemoteSimulation:
     def apply_voltage(self, pin: str, volts: float) -> None:
         """An external voltage source on a pin; above 3.3 V raises `ElectricalFaultError`."""
         if isinstance(volts, bool) or not isinstance(volts, int | float):
-            raise err.ConfigurationError(f"apply_voltage takes a number of volts, got {volts!r}")
+            raise ConfigurationError(f"apply_voltage takes a number of volts, got {volts!r}")
         self.command(b"SIM:VOLT " + _name(pin) + b"," + repr(float(volts)).encode())
 
     def remove_voltage(self, pin: str) -> None:
@@ -135,7 +135,7 @@ class RemoteSimulation:
 
     def write_register(self, block: str, register: str, value: int) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise err.RegisterAccessError(
+            raise RegisterAccessError(
                 f"{block}.{register}: a 32-bit register takes an integer, got {value!r}"
             )
         self.command(b"SIM:REG %s,%s,%d" % (_name(block), _name(register), value))
@@ -154,7 +154,7 @@ class RemoteSimulation:
             or type(fault).__module__ != module
             or not dataclasses.is_dataclass(fault)
         ):
-            raise err.ConfigurationError(
+            raise ConfigurationError(
                 f"inject() takes a pihil_emulator fault ({', '.join(FAULT_KINDS)}); got {fault!r}"
             )
         fields = {}
@@ -179,7 +179,7 @@ class RemoteSimulation:
     def _fault_id(self, fault: Any) -> int:
         entry = self._faults.get(id(fault))
         if entry is None or entry[0] is not fault:
-            raise err.ConfigurationError(
+            raise ConfigurationError(
                 f"clear_fault() takes a fault this session's inject() was given, got {fault!r}"
             )
         return entry[1]
@@ -196,7 +196,7 @@ class RemoteSimulation:
 
 def _name(text: Any) -> bytes:
     if not isinstance(text, str) or not text.isascii() or not text:
-        raise err.ConfigurationError(f"a pin, net, device or register name is a str; got {text!r}")
+        raise ConfigurationError(f"a pin, net, device or register name is a str; got {text!r}")
     return text.encode()
 
 
@@ -304,7 +304,7 @@ class _Random:
     def seed(self, value: int) -> None:
         """Reseed the agent's ``World.random`` (what the plugin does before each test)."""
         if isinstance(value, bool) or not isinstance(value, int):
-            raise err.ConfigurationError(f"a remote seed is an integer, got {value!r}")
+            raise ConfigurationError(f"a remote seed is an integer, got {value!r}")
         self._sim.command(b"SIM:SEED %d" % value)
 
 

@@ -22,8 +22,8 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from .. import errors as err
 from ..backends.base import Backend
+from ..errors import SimulationNotAvailableError
 from . import plain
 from .args import attribute, block, integer, name, nargs, number
 from .protocol import (
@@ -74,7 +74,7 @@ class SimState:
         """The in-process handle; 110 on an agent that serves real hardware."""
         sim = getattr(self.backend, "simulation", None)
         if not self.backend.simulated or sim is None:
-            raise err.SimulationNotAvailableError(
+            raise SimulationNotAvailableError(
                 "SIM commands need an emulated board; this agent serves real hardware "
                 "(start one with `pihil agent --sim --board PROFILE`)"
             )

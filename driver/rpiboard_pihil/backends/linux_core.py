@@ -7,6 +7,7 @@ driver's errors). The interfaces are `linux_gpio`, `linux_i2c`, `linux_spi` and 
 from __future__ import annotations
 
 import errno
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,18 @@ class LinuxCore:
     def _node(self, path: str) -> str:
         """``path`` under ``root`` (the real root on the Pi; a fake tree in tests)."""
         return path if self.root == Path("/") else str(self.root / path.lstrip("/"))
+
+    def _enabled_node(self, path: str, what: str, enable: str, also: str = "") -> str:
+        """`_node` of an interface's device; a missing one is `ResourceNotFoundError` naming the
+        config.txt line ``enable`` that enables ``what`` (and ``also``, what else it needs)."""
+        node = self._node(path)
+        if not os.path.exists(node):
+            raise ResourceNotFoundError(
+                f"{path} does not exist, so {what} is not enabled: add `{enable}` to config.txt"
+                f"{also}. " + SIMULATION_HINT,
+                path=path,
+            )
+        return node
 
     def _os(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
         """Call a library function, translating OSError into the driver's errors."""

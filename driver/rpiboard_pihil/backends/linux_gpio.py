@@ -183,15 +183,24 @@ class LinuxGpio(LinuxCore):
         out = info.direction == self.libs.gpiod.line.Direction.OUTPUT
         return Direction.OUTPUT if out else Direction.INPUT
 
-    def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
-        held = self._line(line)
-        old = held.direction
-        held.direction = direction
+    def _change(self, number: int, level: bool | None, **settings: object) -> None:
+        """Set settings of a held line (``bias=Pull.UP``) and apply them (`_reconfigure`), an
+        output at ``level`` (None: the level it has); if the kernel refuses, the old ones are
+        back."""
+        held = self._line(number)
+        old = {name: getattr(held, name) for name in settings}
+        for name, value in settings.items():
+            setattr(held, name, value)
         try:
-            self._reconfigure(line, held, value)
+            out = self._output_level(number, held) if level is None else level
+            self._reconfigure(number, held, out)
         except PihilError:
-            held.direction = old
+            for name, value in old.items():
+                setattr(held, name, value)
             raise
+
+    def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
+        self._change(line, value, direction=direction)
 
     def gpio_read(self, line: int) -> bool:
         held = self._line(line)
@@ -216,14 +225,7 @@ class LinuxGpio(LinuxCore):
         return bias
 
     def gpio_set_pull(self, line: int, pull: Pull) -> None:
-        held = self._line(line)
-        old = held.bias
-        held.bias = pull
-        try:
-            self._reconfigure(line, held, self._output_level(line, held))
-        except PihilError:
-            held.bias = old
-            raise
+        self._change(line, None, bias=pull)
 
     def _output_level(self, number: int, line: _Line) -> bool:
         if line.direction is not Direction.OUTPUT:
@@ -235,14 +237,7 @@ class LinuxGpio(LinuxCore):
         return self._line(line).drive
 
     def gpio_set_drive(self, line: int, drive: Drive) -> None:
-        held = self._line(line)
-        old = held.drive
-        held.drive = drive
-        try:
-            self._reconfigure(line, held, self._output_level(line, held))
-        except PihilError:
-            held.drive = old
-            raise
+        self._change(line, None, drive=drive)
 
     def gpio_get_edge_detection(self, line: int) -> tuple[Edge, int]:
         held = self._lines.get(line)
@@ -254,14 +249,7 @@ class LinuxGpio(LinuxCore):
                 f"GPIO{line}: the kernel's debounce period is in whole microseconds; "
                 f"got {debounce_ns} ns"
             )
-        held = self._line(line)
-        old = (held.edge, held.debounce_ns)
-        held.edge, held.debounce_ns = edge, debounce_ns
-        try:
-            self._reconfigure(line, held)
-        except PihilError:
-            held.edge, held.debounce_ns = old
-            raise
+        self._change(line, False, edge=edge, debounce_ns=debounce_ns)
 
     def gpio_wait_edges(self, line: int, timeout_ns: int) -> list[EdgeEvent]:
         held = self._line(line)

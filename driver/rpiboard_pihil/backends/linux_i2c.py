@@ -7,7 +7,6 @@ bus clock is set at boot: `NotSupportedError` names the config.txt line.
 from __future__ import annotations
 
 import errno
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +20,9 @@ from ..errors import (
     I2cNackError,
     NotSupportedError,
     PihilError,
-    ResourceNotFoundError,
 )
 from .base import I2cMessage
-from .linux_core import SIMULATION_HINT, LinuxCore
+from .linux_core import LinuxCore
 
 # -- config.txt lines that do what user space cannot ---------------------------------------
 
@@ -54,6 +52,23 @@ def _i2c_baudrate_line(info: BoardInfo, bus: int, hz: int) -> str:
     return f"dtparam={param}_baudrate={hz}" if param else f"dtoverlay=i2c{bus},baudrate={hz}"
 
 
+_BUS_ERRNOS: dict[int, tuple[type[BusError], str, str]] = {
+    # errno: (driver exception, kind, message); i2c-bcm2835 returns them (soc-facts §1.3)
+    errno.EREMOTEIO: (I2cNackError, "nack", "no ACK from address 0x{address:02x} (EREMOTEIO)"),
+    errno.EIO: (
+        I2cClockStretchTimeoutError,
+        "clkt",
+        "clock-stretch timeout talking to 0x{address:02x} (EIO)",
+    ),
+    errno.ETIMEDOUT: (
+        BusTimeoutError,
+        "timeout",
+        "transfer to 0x{address:02x} timed out (ETIMEDOUT)",
+    ),
+}
+"""The errnos of a failed ``I2C_RDWR`` that name what failed on the bus."""
+
+
 @dataclass
 class LinuxI2c(LinuxCore):
     """I2C buses through ``/dev/i2c-<n>``."""
@@ -75,14 +90,8 @@ class LinuxI2c(LinuxCore):
         handle = self._i2c.get(bus)
         if handle is None:
             name, path = self._i2c_info(bus)
-            node = self._node(path)
-            if not os.path.exists(node):
-                raise ResourceNotFoundError(
-                    f"{path} does not exist, so {name} is not enabled: add "
-                    f"`{_i2c_enable_line(self._info, bus)}` to config.txt (and load i2c-dev). "
-                    + SIMULATION_HINT,
-                    path=path,
-                )
+            enable = _i2c_enable_line(self._info, bus)
+            node = self._enabled_node(path, name, enable, " (and load i2c-dev)")
             handle = self._os(path, self.libs.smbus2.SMBus, node)
             self._i2c[bus] = handle
         return handle
@@ -105,27 +114,13 @@ class LinuxI2c(LinuxCore):
         address = messages[0].address
         code = exc.errno
         ename = errno.errorcode.get(code, str(code)) if code is not None else None
-        if code == errno.EREMOTEIO:
-            return I2cNackError(
-                f"{name}: no ACK from address 0x{address:02x} (EREMOTEIO)",
+        known = _BUS_ERRNOS.get(code) if code is not None else None
+        if known is not None:
+            cls, kind, what = known
+            return cls(
+                f"{name}: {what.format(address=address)}",
                 bus=name,
-                kind="nack",
-                address=address,
-                errno_name=ename,
-            )
-        if code == errno.EIO:
-            return I2cClockStretchTimeoutError(
-                f"{name}: clock-stretch timeout talking to 0x{address:02x} (EIO)",
-                bus=name,
-                kind="clkt",
-                address=address,
-                errno_name=ename,
-            )
-        if code == errno.ETIMEDOUT:
-            return BusTimeoutError(
-                f"{name}: transfer to 0x{address:02x} timed out (ETIMEDOUT)",
-                bus=name,
-                kind="timeout",
+                kind=kind,
                 address=address,
                 errno_name=ename,
             )

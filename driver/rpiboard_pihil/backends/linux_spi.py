@@ -5,13 +5,12 @@ mode and clock kept per chip select until the device is opened.
 from __future__ import annotations
 
 import errno
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BusError, ConfigurationError, ResourceNotFoundError
+from ..errors import BusError, ConfigurationError
 from .base import DEFAULT_SPI_MODE, DEFAULT_SPI_SPEED_HZ
-from .linux_core import SIMULATION_HINT, LinuxCore
+from .linux_core import LinuxCore
 
 
 def _spi_enable_line(bus: int) -> str:
@@ -45,13 +44,7 @@ class LinuxSpi(LinuxCore):
         if state.dev is None:
             info = next(b for b in self._info.spi_buses if b.number == bus)
             path = self.devices.get(f"{info.name}.ce{cs}", info.linux_devices[cs])
-            node = self._node(path)
-            if not os.path.exists(node):
-                raise ResourceNotFoundError(
-                    f"{path} does not exist, so {info.name} CE{cs} is not enabled: add "
-                    f"`{_spi_enable_line(bus)}` to config.txt. " + SIMULATION_HINT,
-                    path=path,
-                )
+            node = self._enabled_node(path, f"{info.name} CE{cs}", _spi_enable_line(bus))
             dev = self.libs.spidev.SpiDev()
             self._os(path, dev.open_path, node)
             dev.mode = state.mode

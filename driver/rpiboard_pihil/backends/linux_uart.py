@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import struct
 import termios
 from collections.abc import Callable
@@ -14,10 +13,10 @@ from typing import Any
 
 from ..board_info import BoardInfo, UartInfo
 from ..enums import DeviceErrorCode, Parity
-from ..errors import ConfigurationError, ResourceNotFoundError, UartError
+from ..errors import ConfigurationError, UartError
 from ..utility import ErrorQueryResult
 from .base import DEFAULT_UART_FORMAT, UartFormat
-from .linux_core import SIMULATION_HINT, LinuxCore
+from .linux_core import LinuxCore
 
 TIOCGICOUNT = 0x545D
 """ioctl returning struct serial_icounter_struct (20 ints: cts dsr rng dcd rx tx frame overrun
@@ -112,13 +111,7 @@ class LinuxUart(LinuxCore):
         if ser is None:
             info = self._uart_info(uart)
             path = self.devices.get(info.name, info.linux_device)
-            node = self._node(path)
-            if not os.path.exists(node):
-                raise ResourceNotFoundError(
-                    f"{path} does not exist, so {info.name} is not enabled: add "
-                    f"`{_uart_enable_line(self._info, info)}` to config.txt. " + SIMULATION_HINT,
-                    path=path,
-                )
+            node = self._enabled_node(path, info.name, _uart_enable_line(self._info, info))
             fmt = self.uart_get_format(uart)
             try:
                 port = self.libs.serial.Serial(

@@ -13,24 +13,35 @@ On an agent that emulates its board (``pihil agent --sim``) the session is simul
 
 The token for an agent started with ``--token-file`` comes from the
 ``PIHIL_AGENT_TOKEN`` variable (or the file named by ``PIHIL_AGENT_TOKEN_FILE``).
+
+The operations of the interfaces are in `remote_ops`, the reading of the agent's answers in
+`remote_wire`; this module is the connection (opening, round trips, reconnecting).
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from .. import errors as err
-from ..agent.protocol import BOARD_IN_USE, ERROR_CODES, encode_block
+from ..agent.protocol import BOARD_IN_USE
 from ..agent.remote_simulation import RemoteSimulation
 from ..board_info import BoardInfo
-from ..enums import DeviceErrorCode, Direction, Drive, Edge, EdgeKind, Function, Parity, Pull
+from ..enums import DeviceErrorCode
+from ..errors import (
+    IdQueryError,
+    OptionError,
+    PihilError,
+    ProfileError,
+    ResourceBusyError,
+    ResourceNotFoundError,
+)
 from ..utility import ErrorQueryResult
-from .base import EdgeEvent, I2cMessage, Identity, UartFormat
+from .base import Identity
+from .remote_ops import RemoteIo
+from .remote_wire import _ERROR, _fields, _strings, _unquote, rebuild_error
 
 RESOURCE = re.compile(
     r"^TCPIP(\d*)::(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)::(?P<port>\d{1,5})::SOCKET$",
@@ -41,8 +52,18 @@ ENV_TOKEN = "PIHIL_AGENT_TOKEN"
 ENV_TOKEN_FILE = "PIHIL_AGENT_TOKEN_FILE"
 BASE_TIMEOUT_MS = 10_000
 """How long a reply may take beyond the time the operation itself asks for."""
-_CLASS_OF_CODE = {code: cls for cls, code in ERROR_CODES}
-_ERROR = re.compile(r'^!?(-?\d+),"(.*)"$', re.S)
+
+__all__ = [
+    "BASE_TIMEOUT_MS",
+    "ENV_TOKEN",
+    "ENV_TOKEN_FILE",
+    "RESOURCE",
+    "RemoteBackend",
+    "RemoteIo",
+    "is_resource",
+    "open_remote",
+    "rebuild_error",
+]
 
 
 def is_resource(name: str) -> bool:
@@ -57,62 +78,11 @@ def _token() -> str | None:
             with open(path, encoding="utf-8") as f:
                 token = f.read().strip()
         except OSError as exc:
-            raise err.OptionError(f"cannot read {ENV_TOKEN_FILE}={path!r}: {exc}") from exc
+            raise OptionError(f"cannot read {ENV_TOKEN_FILE}={path!r}: {exc}") from exc
     return token or None
 
 
-def rebuild_error(line: str) -> err.PihilError:
-    """The driver exception for an agent error line ``[!]<code>,"<text>[;<json>]"``."""
-    m = _ERROR.match(line.strip())
-    if m is None:
-        return err.PihilError(f"the agent answered something unexpected: {line[:200]!r}")
-    code = int(m.group(1))
-    text = m.group(2).replace('""', '"')
-    details: dict[str, Any] = {}
-    head, sep, tail = text.rpartition(";")
-    if sep and tail.startswith("{"):
-        try:
-            details = json.loads(tail)
-            text = head
-        except ValueError:
-            details = {}
-    if code < 0:
-        # a protocol-level refusal (SCPI code): the agent did not run the command
-        return err.ConfigurationError(f"the agent refused the command ({code}): {text}")
-    cls = _CLASS_OF_CODE.get(code, err.PihilError)
-    d = details
-    try:
-        if issubclass(cls, err.BusError):
-            return cls(
-                text,
-                bus=str(d.get("bus", "")),
-                kind=str(d.get("kind", "io")),
-                address=d.get("address"),
-                phase=d.get("phase"),
-                transferred=int(d.get("transferred", 0)),
-                errno_name=d.get("errno_name"),
-            )
-        if cls is err.ElectricalFaultError:
-            return cls(
-                text,
-                net=str(d.get("net", "")),
-                drivers=d.get("drivers", ()),
-                time_ns=d.get("time_ns"),
-            )
-        if cls is err.SelectorError:
-            return cls(text, legal=d.get("legal", ()))
-        if cls is err.ResourceNotFoundError:
-            return cls(text, path=str(d.get("path", "")))
-        if cls is err.IdQueryError:
-            return cls(text, found=str(d.get("found", "")), supported=d.get("supported", ()))
-        if cls is err.InstrumentStatusError:
-            return cls(text, errors=())
-        return cls(text)
-    except (TypeError, ValueError):
-        return err.PihilError(text)
-
-
-class RemoteBackend:
+class RemoteBackend(RemoteIo):
     """A `Backend` whose operations run on a board agent."""
 
     def __init__(
@@ -130,7 +100,7 @@ class RemoteBackend:
                 resource, read_termination="\n", write_termination="\n", timeout=BASE_TIMEOUT_MS
             )
         except (pyvisa.errors.VisaIOError, OSError, ValueError) as exc:
-            raise err.ResourceNotFoundError(
+            raise ResourceNotFoundError(
                 f"cannot reach a board agent at {resource}: {exc}; start one there with "
                 "`pihil agent` (or `pihil agent --sim --board mirkopc`)",
                 path=resource,
@@ -145,14 +115,14 @@ class RemoteBackend:
                 self._send(f"AUTH {token}".encode())
             idn = self._query("*IDN?")
             if "pihil-agent" not in idn:
-                raise err.IdQueryError(
+                raise IdQueryError(
                     f"{resource} answers *IDN? with {idn!r}, which is not a pihil board agent",
                     found=idn,
                     supported=(),
                 )
             board = self._query("SYST:BOARD?")
             if board not in catalogue:
-                raise err.ProfileError(
+                raise ProfileError(
                     f"the agent serves board {board!r}, which this driver has no profile of; "
                     "install the same rpiboard-pihil version on both sides"
                 )
@@ -170,7 +140,7 @@ class RemoteBackend:
     # -- transport ---------------------------------------------------------------------------
     def _send(self, payload: bytes) -> None:
         if self._inst is None:
-            raise err.ResourceNotFoundError(
+            raise ResourceNotFoundError(
                 f"the connection to the board agent at {self._resource} is gone and could not "
                 "be made again: close this session and open a new one",
                 path=self._resource,
@@ -180,14 +150,14 @@ class RemoteBackend:
         except (self._errors_type, OSError) as exc:
             raise self._lost(exc) from exc
 
-    def _lost(self, exc: BaseException) -> err.PihilError:
+    def _lost(self, exc: BaseException) -> PihilError:
         if not hasattr(self, "_info"):
-            return err.ResourceNotFoundError(
+            return ResourceNotFoundError(
                 f"cannot reach a board agent at {self._resource}: {exc}; start one there with "
                 "`pihil agent` (or `pihil agent --sim --board mirkopc`)",
                 path=self._resource,
             )
-        return err.ResourceNotFoundError(
+        return ResourceNotFoundError(
             f"lost the board agent at {self._resource}: {exc}; {self._reconnect()}",
             path=self._resource,
         )
@@ -244,12 +214,12 @@ class RemoteBackend:
             raise self._refusal(text)
         return text
 
-    def _refusal(self, text: str) -> err.PihilError:
+    def _refusal(self, text: str) -> PihilError:
         m = _ERROR.match(text.strip())
         if m and int(m.group(1)) == BOARD_IN_USE and "board in use" in text:
-            return err.ResourceBusyError(f"the agent at {self._resource} says: {m.group(2)}")
+            return ResourceBusyError(f"the agent at {self._resource} says: {m.group(2)}")
         if m and int(m.group(1)) == -203:
-            return err.PihilError(
+            return PihilError(
                 f"the agent at {self._resource} refused the connection: {m.group(2)}; "
                 f"give its token in {ENV_TOKEN} (or {ENV_TOKEN_FILE})"
             )
@@ -284,7 +254,7 @@ class RemoteBackend:
             if raw[:1] == b"!":
                 raise self._refusal(raw.decode("utf-8", "replace"))
             if raw[:1] != b"#" or not raw[1:2].isdigit():
-                raise err.PihilError(f"the agent sent {raw[:40]!r} where a block was due")
+                raise PihilError(f"the agent sent {raw[:40]!r} where a block was due")
             digits = int(raw[1:2])
             size = int(raw[2 : 2 + digits])
             need = 2 + digits + size + 1
@@ -339,116 +309,6 @@ class RemoteBackend:
             ErrorQueryResult(int(parts[1 + 2 * i]), _unquote(parts[2 + 2 * i])) for i in range(n)
         ]
 
-    # GPIO
-    def gpio_get_function(self, line: int) -> Function:
-        return Function[self._query(f"GPIO:FUNC? {line}")]
-
-    def gpio_set_function(self, line: int, function: Function) -> None:
-        self._command(f"GPIO:FUNC {line},{function.name}")
-
-    def gpio_get_direction(self, line: int) -> Direction:
-        return Direction[self._query(f"GPIO:DIR? {line}")]
-
-    def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
-        self._command(f"GPIO:DIR {line},{direction.name},{int(value)}")
-
-    def gpio_read(self, line: int) -> bool:
-        return self._query(f"GPIO:LEV? {line}") == "1"
-
-    def gpio_write(self, line: int, value: bool) -> None:
-        self._command(f"GPIO:LEV {line},{int(value)}")
-
-    def gpio_get_pull(self, line: int) -> Pull:
-        return Pull[self._query(f"GPIO:PULL? {line}")]
-
-    def gpio_set_pull(self, line: int, pull: Pull) -> None:
-        self._command(f"GPIO:PULL {line},{pull.name}")
-
-    def gpio_get_drive(self, line: int) -> Drive:
-        return Drive[self._query(f"GPIO:DRIV? {line}")]
-
-    def gpio_set_drive(self, line: int, drive: Drive) -> None:
-        self._command(f"GPIO:DRIV {line},{drive.name}")
-
-    def gpio_get_edge_detection(self, line: int) -> tuple[Edge, int]:
-        edge, debounce = self._query(f"GPIO:EDGE? {line}").split(",")
-        return Edge[edge], int(debounce)
-
-    def gpio_set_edge_detection(self, line: int, edge: Edge, debounce_ns: int) -> None:
-        self._command(f"GPIO:EDGE {line},{edge.name},{debounce_ns}")
-
-    def gpio_wait_edges(self, line: int, timeout_ns: int) -> list[EdgeEvent]:
-        parts = self._query(f"GPIO:WAIT? {line},{timeout_ns}", timeout_ns).split(",")
-        return [
-            EdgeEvent(EdgeKind[parts[i]], int(parts[i + 1]), int(parts[i + 2]), int(parts[i + 3]))
-            for i in range(1, 1 + 4 * int(parts[0]), 4)
-        ]
-
-    # I2C
-    def i2c_transfer(self, bus: int, messages: Sequence[I2cMessage]) -> list[bytes]:
-        out = bytearray(b"I2C:XFER? %d" % bus)
-        for m in messages:
-            if m.read:
-                out += b",R,%d,%d" % (m.address, m.length)
-            else:
-                out += b",W,%d," % m.address + encode_block(m.data)
-        data = self._block_query(bytes(out))
-        reads, pos = [], 0
-        for m in messages:
-            if m.read:
-                reads.append(data[pos : pos + m.length])
-                pos += m.length
-        return reads
-
-    def i2c_get_frequency(self, bus: int) -> int:
-        return int(self._query(f"I2C:FREQ? {bus}"))
-
-    def i2c_set_frequency(self, bus: int, hz: int) -> None:
-        self._command(f"I2C:FREQ {bus},{hz}")
-
-    # SPI
-    def spi_transfer(self, bus: int, cs: int, data: bytes) -> bytes:
-        return self._block_query(b"SPI:XFER? %d,%d," % (bus, cs) + encode_block(data))
-
-    def spi_get_mode(self, bus: int, cs: int) -> int:
-        return int(self._query(f"SPI:MODE? {bus},{cs}"))
-
-    def spi_set_mode(self, bus: int, cs: int, mode: int) -> None:
-        self._command(f"SPI:MODE {bus},{cs},{mode}")
-
-    def spi_get_speed(self, bus: int, cs: int) -> int:
-        return int(self._query(f"SPI:SPEED? {bus},{cs}"))
-
-    def spi_set_speed(self, bus: int, cs: int, hz: int) -> None:
-        self._command(f"SPI:SPEED {bus},{cs},{hz}")
-
-    # UART
-    def uart_get_format(self, uart: int) -> UartFormat:
-        baud, bits, parity, stop = self._query(f"UART:FORM? {uart}").split(",")
-        return UartFormat(int(baud), int(bits), Parity(parity), int(stop))
-
-    def uart_set_format(self, uart: int, fmt: UartFormat) -> None:
-        p = fmt.parity.value
-        self._command(f"UART:FORM {uart},{fmt.baud_rate},{fmt.data_bits},{p},{fmt.stop_bits}")
-
-    def uart_write(self, uart: int, data: bytes) -> None:
-        self._command(b"UART:WRIT %d," % uart + encode_block(data))
-
-    def uart_read(self, uart: int, n: int, timeout_ns: int) -> bytes:
-        return self._block_query(b"UART:READ? %d,%d,%d" % (uart, n, timeout_ns), timeout_ns)
-
-    def uart_in_waiting(self, uart: int) -> int:
-        return int(self._query(f"UART:WAIT? {uart}"))
-
-    def uart_send_break(self, uart: int, duration_ns: int) -> None:
-        self._command(f"UART:BRK {uart},{duration_ns}", duration_ns)
-
-    def uart_flush(self, uart: int) -> None:
-        self._command(f"UART:FLUSH {uart}", 10**10)
-
-    def uart_discard_input(self, uart: int) -> None:
-        self._command(f"UART:DISC {uart}")
-
 
 _RM: Any = None
 
@@ -479,39 +339,8 @@ def open_remote(
     if board is not None and board != backend.info.name:
         served = backend.info.name
         backend.close()
-        raise err.OptionError(
+        raise OptionError(
             f"option 'board' is {board!r}, but the agent at {resource} serves {served!r}; "
             "leave the option out (the agent decides) or start the agent with --board"
         )
     return backend
-
-
-def _fields(text: str) -> list[str]:
-    """Split a response on commas outside SCPI strings."""
-    out: list[str] = []
-    cur: list[str] = []
-    inside = False
-    for ch in text:
-        if ch == '"':
-            inside = not inside
-        if ch == "," and not inside:
-            out.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    out.append("".join(cur))
-    return out
-
-
-def _unquote(text: str) -> str:
-    t = text.strip()
-    if len(t) >= 2 and t[0] == t[-1] == '"':
-        t = t[1:-1]
-    return t.replace('""', '"')
-
-
-def _strings(text: str) -> list[str]:
-    parts = [_unquote(p) for p in _fields(text)]
-    if len(parts) != 3:
-        raise err.PihilError(f"the agent's SYST:IDEN? answer is malformed: {text[:200]!r}")
-    return parts

@@ -19,6 +19,7 @@ from typing import Any, Final
 import yaml
 
 from ..errors import ProfileError, clip
+from ..textfiles import read_utf8
 from .build import build_profile, device_registry
 from .schema import BoardProfile
 
@@ -106,14 +107,12 @@ def _locate(name_or_path: str | Path) -> Path:
 
 
 def _read_yaml(path: Path, texts: list[tuple[Path, str]] | None = None) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ProfileError(
-            str(path), "(file)", f"UTF-8 text; byte {exc.start} is not ({exc.reason})"
-        ) from None
-    except OSError as exc:
-        raise ProfileError(str(path), "(file)", f"a readable file ({exc.strerror})") from None
+    text = read_utf8(
+        path,
+        ProfileError,
+        not_utf8="UTF-8 text; byte {start} is not ({reason})",
+        unreadable="a readable file ({strerror})",
+    )
     if texts is not None:
         texts.append((path.resolve(), text))
     try:

@@ -56,6 +56,14 @@ def normalise(name: str) -> str:
     return _SPACE.sub("", name).upper()
 
 
+def gpio_line(name: str) -> int | None:
+    """The SoC line a GPIO name names (``GPIO17``, ``gpio 17``, ``GPIO017``, ``BCM17``), None
+    for any other name, an alternate-function cell (``GPIO17-ALT0``) included. The parse of
+    GPIO names `PinMap` resolves with, for code that has only a name (no board)."""
+    m = _GPIO.match(normalise(name))
+    return int(m.group(1)) if m is not None and m.group(2) is None else None
+
+
 @dataclass(frozen=True)
 class HeaderPin:
     """One physical pin of a header, as a profile declares it."""
