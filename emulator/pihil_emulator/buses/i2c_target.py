@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ..world.clock import World
+from .bus_target import BusTarget
 
 
 class StretchPhase(enum.Enum):
@@ -60,7 +60,7 @@ class Stretch:
             raise ValueError(f"mid-byte stretch bit must be 1..7, got {self.bit}")
 
 
-class I2cTarget:
+class I2cTarget(BusTarget):
     """Base class of I2C device models (7-bit addressing).
 
     Subclasses override the protocol methods; the defaults describe a device
@@ -77,29 +77,9 @@ class I2cTarget:
         if not 0 <= address <= 0x7F:
             raise ValueError(f"I2C address must be 7-bit (0x00..0x7f), got 0x{address:x}")
         self.address = address
-        self.name = name or f"{self.model}@0x{address:02x}"
+        super().__init__(name or f"{self.model}@0x{address:02x}")
         self.stretches: list[Stretch] = []
-        self._world: World | None = None
-        self.present = True  # a dropped device (fault) stops answering
         self._bus_time_ns: int | None = None  # set by a bus while it calls us
-
-    # -- wiring -----------------------------------------------------------
-    def bind(self, world: World) -> None:
-        """Give the device its board's clock; start background processes here."""
-        self._world = world
-
-    @property
-    def world(self) -> World:
-        if self._world is None:
-            raise RuntimeError(f"{self.name} is not attached to a board")
-        return self._world
-
-    @property
-    def now_ns(self) -> int:
-        """The time of the bus event being answered (see the module docstring), else now."""
-        if self._bus_time_ns is not None:
-            return self._bus_time_ns
-        return self.world.now_ns if self._world is not None else 0
 
     def responds_to(self, address: int) -> bool:
         return self.present and address == self.address

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import NamedTuple, TypeAlias
 
 from ..errors import ConfigurationError
-from ..world.clock import World
+from .bus_target import BusTarget
 
 SPI_MODES = (0, 1, 2, 3)
 """mode = CPOL << 1 | CPHA (soc-facts §4.1: Linux maps SPI_CPOL→CS.CPOL, SPI_CPHA→CS.CPHA)."""
@@ -53,7 +53,7 @@ MisoByte: TypeAlias = int | MisoBits | None
 """What `SpiTarget.exchange` returns: a driven byte, a partly driven byte, or None (released)."""
 
 
-class SpiTarget:
+class SpiTarget(BusTarget):
     """Base class of SPI device models.
 
     Subclasses override the protocol methods; the defaults describe a device
@@ -72,9 +72,7 @@ class SpiTarget:
     max_speed_hz: int | None = None
 
     def __init__(self, name: str | None = None) -> None:
-        self.name = name or self.model
-        self._world: World | None = None
-        self.present = True  # a dropped device (fault) is off the bus altogether
+        super().__init__(name or self.model)  # a dropped device (fault) is off the bus altogether
         #: False: the device still listens but its MISO output is released (a fault)
         self.answering = True
         self.selected = False
@@ -84,23 +82,11 @@ class SpiTarget:
         #: closed-form engine calls `exchange` ahead of the clock)
         self.bus_time_ns: int | None = None
 
-    # -- wiring -----------------------------------------------------------
-    def bind(self, world: World) -> None:
-        """Give the device its board's clock; start background processes here."""
-        self._world = world
-
-    @property
-    def world(self) -> World:
-        if self._world is None:
-            raise RuntimeError(f"{self.name} is not attached to a board")
-        return self._world
-
     @property
     def now_ns(self) -> int:
         """Simulated time as the device sees it: the time of the byte on the wire during a transfer."""
-        if self.bus_time_ns is not None:
-            return self.bus_time_ns
-        return self.world.now_ns if self._world is not None else 0
+        t = self.bus_time_ns
+        return super().now_ns if t is None else t
 
     # -- the byte-level protocol -----------------------------------------
     def select(self) -> None:

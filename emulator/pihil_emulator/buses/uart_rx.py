@@ -29,161 +29,38 @@ hand, a sample within a nanosecond of a bit boundary) is decoded character by
 character at the characters' completion times; ``segment_decoding = False``
 keeps garbage there too (the reference the tests compare with). A line held
 low on a mini UART is one open-ended run of zeros.
+
+The parts: what a receiver hands on (characters, chunks, runs) is `uart_rx_chars`, the
+error flags and the sampling of one frame `uart_rx_frame`, the decoding itself the base
+class `uart_rx_decoding.ReceiverDecoding`; this module is the receiver as its users see it
+(settings, enable, the line it listens on, taking what it received).
 """
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Literal
 
 from ..world.clock import World
 from ..world.net import Net
 from .uart_line import EPS_NS, Alarm, Burst, Glitch, LineSettings, LineTimeline, UartLines
-from .uart_rx_garbage import GarbageRun, decode_burst
-from .uart_rx_memo import Context, context
-
-FE = 0x1
-"""Framing error: the stop bit was low (PL011 DR bit 8 when shifted by 8)."""
-PE = 0x2
-"""Parity error (DR bit 9)."""
-BE = 0x4
-"""Break: the whole frame was low (DR bit 10)."""
-OE = 0x8
-"""Overrun: the FIFO was full when a character arrived (DR bit 11); set by the FIFO, not here."""
-
-ReceiverKind = Literal["pl011", "mini"]
-
-SAMPLE_DELAY_BITS: dict[str, float] = {"pl011": 1 / 32, "mini": 1 / 16}
-"""Mean start-detection latency in bits: half a tick of the 16x (PL011) or 8x (mini UART,
-soc-facts §4.2 "8-times oversampling") sampling clock."""
+from .uart_rx_chars import BE as BE
+from .uart_rx_chars import FE as FE
+from .uart_rx_chars import OE as OE
+from .uart_rx_chars import PE as PE
+from .uart_rx_chars import SAMPLE_DELAY_BITS as SAMPLE_DELAY_BITS
+from .uart_rx_chars import Chunk as Chunk
+from .uart_rx_chars import ReceiverKind as ReceiverKind
+from .uart_rx_chars import Run as Run
+from .uart_rx_chars import RxChar as RxChar
+from .uart_rx_chars import _chunk
+from .uart_rx_decoding import ReceiverDecoding
+from .uart_rx_garbage import GarbageRun
+from .uart_rx_memo import Context
 
 
-@dataclass(frozen=True, slots=True)
-class RxChar:
-    """One received character: value, error flags (`FE`/`PE`/`BE`/`OE`), completion time."""
-
-    value: int
-    flags: int
-    time_ns: float
-
-
-@dataclass(slots=True)
-class Chunk:
-    """Consecutive received characters handed to a consumer.
-
-    Character ``i`` completed at ``first_ns + i * pitch_ns``; ``flags`` is
-    None when every character is clean.
-    """
-
-    data: bytes
-    flags: bytes | None
-    first_ns: float
-    pitch_ns: float
-    timer: Callable[[int], float] | None = None
-    """Character ``i``'s completion when they are not evenly spaced (garbage decoded ahead)."""
-
-    def time_of(self, i: int) -> float:
-        if self.timer is not None:
-            return self.timer(i)
-        return self.first_ns + i * self.pitch_ns
-
-    def chars(self) -> list[RxChar]:
-        fl = self.flags
-        return [
-            RxChar(v, fl[i] if fl is not None else 0, self.time_of(i))
-            for i, v in enumerate(self.data)
-        ]
-
-
-class Run:
-    """Characters the receiver decoded, not all handed out yet.
-
-    ``count`` None with ``data`` None: an open-ended stream of 0x00 (a mini
-    UART whose RX is held low), cut when the line moves.
-    """
-
-    __slots__ = (
-        "await_before",
-        "count",
-        "data",
-        "first_ns",
-        "flags",
-        "pitch_ns",
-        "ready_before",
-        "start0_ns",
-        "taken",
-    )
-
-    def __init__(
-        self,
-        *,
-        start0_ns: float,
-        first_ns: float,
-        pitch_ns: float,
-        data: bytes | None,
-        flags: bytes | None,
-        count: int | None,
-        ready_before: float,
-        await_before: bool,
-    ) -> None:
-        self.start0_ns = start0_ns
-        self.first_ns = first_ns
-        self.pitch_ns = pitch_ns
-        self.data = data
-        self.flags = flags
-        self.count = count
-        self.ready_before = ready_before
-        self.await_before = await_before
-        self.taken = 0
-
-    def completion(self, i: int) -> float:
-        return self.first_ns + i * self.pitch_ns
-
-    def start(self, i: int) -> float:
-        return self.start0_ns + i * self.pitch_ns
-
-    def count_until(self, t: float) -> int:
-        """How many characters completed by ``t``."""
-        if t + EPS_NS < self.first_ns:
-            return 0
-        n = int((t - self.first_ns + EPS_NS) // self.pitch_ns) + 1
-        return n if self.count is None else min(n, self.count)
-
-    def cut(self, keep: int) -> None:
-        """Keep the first ``keep`` characters only."""
-        self.count = keep
-        if self.data is not None:
-            self.data = self.data[:keep]
-        if self.flags is not None:
-            self.flags = self.flags[:keep]
-
-    def chunk(self, a: int, b: int) -> Chunk:
-        """Characters ``a`` to ``b - 1`` as a `Chunk`."""
-        data = bytes(b - a) if self.data is None else self.data[a:b]
-        flags = None if self.flags is None else self.flags[a:b]
-        return Chunk(data, flags, self.completion(a), self.pitch_ns)
-
-
-def _chunk(run: Run | GarbageRun, a: int, b: int) -> Chunk:
-    """Characters ``a`` to ``b - 1`` of ``run`` as a `Chunk`."""
-    if isinstance(run, Run):
-        return run.chunk(a, b)
-    data = b"" if run.data is None else run.data[a:b]
-    flags = None if run.flags is None else run.flags[a:b]
-    completion = run.completion
-    return Chunk(data, flags, completion(a), 0.0, lambda i: completion(a + i))
-
-
-_MASKS: dict[int, bytes] = {
-    bits: bytes(b & ((1 << bits) - 1) for b in range(256)) for bits in (5, 6, 7)
-}
-
-
-class UartReceiver:
+class UartReceiver(ReceiverDecoding):
     """Decodes what arrives on its input net(s) into characters with error flags.
 
     ``segment_decoding`` False keeps garbage on the character-by-character decoder
@@ -242,12 +119,6 @@ class UartReceiver:
     @property
     def settings(self) -> LineSettings:
         return self._settings[-1][1]
-
-    def settings_at(self, t: float) -> LineSettings:
-        for since, s in reversed(self._settings):
-            if since <= t + EPS_NS:
-                return s
-        return self._settings[0][1]
 
     def set_settings(self, settings: LineSettings) -> None:
         """New baud rate or format from now on; a character already started finishes with the old."""
@@ -396,322 +267,7 @@ class UartReceiver:
         self.take()
 
     # -- decoding -----------------------------------------------------------------------
-    def _notify(self) -> None:
-        for cb in tuple(self._subscribers):
-            cb()
 
     def _on_wake(self) -> None:
         self._sync_input()
         self._advance()
-
-    def _invalidate(self, t: float, *, by_start: bool) -> None:
-        """Forget decoded characters from ``t`` on (by start time, or by completion time)."""
-        self._after = None
-        now = float(self.world.now_ns)
-        while self._runs:
-            run = self._runs[-1]
-            if isinstance(run, GarbageRun):
-                if self._invalidate_garbage(run, t, by_start, now):
-                    continue
-                break
-            first_bad = self._first_index_from(run, t, by_start)
-            if first_bad is None:
-                break
-            keep = max(first_bad, run.taken)
-            if keep == 0:
-                self._runs.pop()
-                self._ready = run.ready_before
-                self._await_high = run.await_before
-                continue
-            if run.count is None or keep < run.count:
-                run.cut(keep)
-                self._ready = run.completion(keep - 1)
-                self._await_high = False
-            break
-
-    def _invalidate_garbage(self, run: GarbageRun, t: float, by_start: bool, now: float) -> bool:
-        """`_invalidate` for characters decoded ahead: besides those from ``t``, every one the
-        per-character decoder would not have decoded yet is forgotten (decoded again with
-        what is known now). True when the whole run went."""
-        cands = [
-            i
-            for i in (run.first_index_from(t, by_start), run.first_completing_after(now + EPS_NS))
-            if i is not None
-        ]
-        if not cands:
-            return False
-        keep = max(min(cands), run.taken)
-        if keep == 0:
-            self._runs.pop()
-            self._ready = run.ready_before
-            self._await_high = run.await_before
-            return True
-        if run.count is not None and keep < run.count:
-            self._ready, self._await_high = run.reference_state(keep, now)
-            run.cut(keep)
-        return False
-
-    @staticmethod
-    def _first_index_from(run: Run, t: float, by_start: bool) -> int | None:
-        """Index of the first character of ``run`` starting (or completing) at/after ``t``."""
-        base = run.start0_ns if by_start else run.first_ns
-        i = max(0, math.ceil((t - base) / run.pitch_ns - 1e-9)) if t > base else 0
-        if run.count is not None and i >= run.count:
-            return None
-        return i
-
-    def _fast_ok(self, burst: Burst, s: LineSettings, first: int) -> bool:
-        key = (burst.settings, s)
-        ok = self._fast_cache.get(key)
-        if ok is None:
-            ok = _samples_align(burst.settings, s, self.delay_bits)
-            self._fast_cache[key] = ok
-        return ok and not self._timeline.glitch_overlaps(burst.char_start(first), burst.end_ns)
-
-    def _advance(self) -> None:
-        """Decode everything that can be decoded now; schedule a wake for the rest."""
-        if not self._enabled:
-            self._advances += 1
-            if self._advances % 64 == 0:
-                self._timeline.prune(float(self.world.now_ns) - 1.0)
-            return
-        now = float(self.world.now_ns)
-        tl = self._timeline
-        added = False
-        while True:
-            if self._await_high:
-                th = tl.first_level(self._ready, True)
-                if th is None:
-                    break
-                self._ready = th
-                self._await_high = False
-            ts: float | None = None
-            if self._after is not None:
-                ts = self._next_burst_start()
-                if ts is None and self._after is not None:
-                    break  # idle high after the last burst until something new arrives
-            if ts is None:
-                ts = tl.first_level(self._ready, False)
-            if ts is None:
-                break
-            s = self.settings_at(ts)
-            burst = tl.burst_at(ts)
-            if burst is not None:
-                first = round((ts - burst.start_ns) / burst.pitch_ns)
-                if (
-                    first < burst.count
-                    and abs(burst.char_start(first) - ts) <= EPS_NS
-                    and self._fast_ok(burst, s, first)
-                ):
-                    self._append_burst(burst, s, first)
-                    added = True
-                    continue
-                if self._decode_ahead(burst, s, ts):
-                    added = True
-                    continue
-            bit = s.bit_ns
-            m = s.sampled_bits
-            d = self.delay_bits
-            if burst is None and self.kind == "mini" and self._held_low_from(ts, m * bit):
-                self._append_zero_stream(ts, s)
-                added = True
-                break
-            mid = ts + (0.5 + d) * bit
-            if mid > now + EPS_NS:
-                self._alarm.at(mid)
-                break
-            if tl.level_at(mid):
-                self._ready = mid  # a glitch, not a start bit
-                continue
-            done = ts + (m - 0.5 + d) * bit
-            if done > now + EPS_NS:
-                self._alarm.at(done)
-                break
-            value, flags = self._decode(ts, s)
-            self._runs.append(
-                Run(
-                    start0_ns=ts,
-                    first_ns=done,
-                    pitch_ns=m * bit,
-                    data=bytes((value,)),
-                    flags=bytes((flags,)) if flags else None,
-                    count=1,
-                    ready_before=self._ready,
-                    await_before=self._await_high,
-                )
-            )
-            added = True
-            self._ready = done
-            if flags & BE:
-                self._await_high = True
-        self._advances += 1
-        if self._advances % 64 == 0:
-            self._prune()
-        if added:
-            self._notify()
-
-    def _decode_ahead(self, burst: Burst, s: LineSettings, ts: float) -> bool:
-        """Garbage (samples not aligned with the sender): decode the burst in one pass."""
-        tl = self._timeline
-        if not self.segment_decoding or tl.glitches or self._settings[-1][0] > ts + EPS_NS:
-            return False
-        key = (burst.settings, s)
-        ok = self._fast_cache.get(key)
-        if ok is None:
-            ok = _samples_align(burst.settings, s, self.delay_bits)
-            self._fast_cache[key] = ok
-        if ok:
-            return False  # the whole-burst fast path decides (from the next start edge on)
-        j = bisect.bisect_right(tl.burst_starts, burst.start_ns)
-        if j < len(tl.bursts) and tl.bursts[j].start_ns < burst.end_ns:
-            return False  # another burst overlaps this one
-        ctx = context(self._contexts, burst.settings, burst.pitch_ns, s, self.kind, self.delay_bits)
-        run = decode_burst(ctx, burst, ts, ready_before=self._ready, await_before=self._await_high)
-        if run is None:
-            return False
-        self._runs.append(run)
-        tail = run.tail_ready()
-        if tail is not None:  # idle high to the burst's end: `_next_burst_start` applies
-            self._ready, self._await_high, self._after = tail, False, burst
-            return True
-        last = len(run.data or b"") - 1
-        self._ready = run.completion(last)
-        self._await_high = bool(run.flag(last) & BE)
-        self._after = None
-        return True
-
-    def _decode(self, ts: float, s: LineSettings) -> tuple[int, int]:
-        """Sample one frame started at ``ts``: (value, flags)."""
-        level = self._timeline.level_at
-        bit = s.bit_ns
-        t0 = ts + (0.5 + self.delay_bits) * bit  # centre of the start bit, as sampled
-        value = 0
-        for k in range(s.data_bits):
-            if level(t0 + (k + 1) * bit):
-                value |= 1 << k
-        pos = 1 + s.data_bits
-        flags = 0
-        par_low = True
-        if s.parity != "none":
-            p = level(t0 + pos * bit)
-            par_low = not p
-            if self.kind == "pl011" and int(p) != s.parity_bit(value):
-                flags |= PE
-            pos += 1
-        stop = level(t0 + pos * bit)
-        if self.kind == "pl011" and not stop:
-            flags |= FE
-            if value == 0 and par_low:
-                flags = BE | FE
-        return value, flags
-
-    def _held_low_from(self, ts: float, span: float) -> bool:
-        """True when the line is DC-low from ``ts`` with no burst or glitch in the next ``span``."""
-        tl = self._timeline
-        if tl.dc_at(ts) or tl.glitch_overlaps(ts, ts + span):
-            return False
-        nxt = tl.next_change(ts)
-        return nxt is None or nxt >= ts + span
-
-    def _append_zero_stream(self, ts: float, s: LineSettings) -> None:
-        """A mini UART on a line held low: 0x00 every sampled-frame time until the line moves."""
-        bit = s.bit_ns
-        pitch = (s.sampled_bits - 0.5 + self.delay_bits) * bit
-        nxt = self._timeline.next_change(ts)
-        count: int | None = None
-        if nxt is not None:
-            # characters whose last sample lies before the line moves
-            count = max(1, math.floor((nxt - ts - EPS_NS) / pitch))
-        run = Run(
-            start0_ns=ts,
-            first_ns=ts + pitch,
-            pitch_ns=pitch,
-            data=None,
-            flags=None,
-            count=count,
-            ready_before=self._ready,
-            await_before=self._await_high,
-        )
-        self._runs.append(run)
-        if count is None:
-            self._ready = math.inf  # until the line moves (`_invalidate` brings it back)
-        else:
-            self._ready = run.completion(count - 1)
-            self._alarm.at(self._ready)
-
-    def _append_burst(self, burst: Burst, s: LineSettings, first: int) -> None:
-        """Accept characters ``first``.. of ``burst`` whole (every sample provably aligned)."""
-        data = burst.chars[first : burst.count]
-        if s.data_bits < 8:
-            data = data.translate(_MASKS[s.data_bits])
-        start0 = burst.char_start(first)
-        run = Run(
-            start0_ns=start0,
-            first_ns=start0 + (s.sampled_bits - 0.5 + self.delay_bits) * s.bit_ns,
-            pitch_ns=burst.pitch_ns,
-            data=data,
-            flags=None,
-            count=len(data),
-            ready_before=self._ready,
-            await_before=self._await_high,
-        )
-        self._runs.append(run)
-        self._ready = run.completion(len(data) - 1)
-        self._after = burst
-
-    def _next_burst_start(self) -> float | None:
-        """Shortcut after a whole burst: the next one's start, when provably the next low.
-
-        True when the line between is plain idle: the next burst starts after this one
-        ends, no DC change and no glitch in between, and the DC level is high. Returns
-        None and keeps the shortcut when no later burst is known yet (the line idles);
-        returns None and drops it when the generic search must decide.
-        """
-        prev = self._after
-        tl = self._timeline
-        if prev is None or self._await_high or tl.glitches or not tl.dc_now():
-            self._after = None
-            return None
-        if tl.dc_times and tl.dc_times[-1] > self._ready:
-            self._after = None
-            return None
-        j = bisect.bisect_right(tl.burst_starts, prev.start_ns)
-        if j == 0 or tl.bursts[j - 1] is not prev:
-            self._after = None
-            return None
-        if j >= len(tl.bursts):
-            return None  # nothing after it yet: idle
-        nxt = tl.bursts[j]
-        self._after = None
-        if nxt.count == 0 or nxt.start_ns < prev.end_ns - EPS_NS or nxt.start_ns < self._ready:
-            return None
-        return nxt.start_ns
-
-    def _prune(self) -> None:
-        horizon = self._ready
-        if self._runs:
-            horizon = min(horizon, self._runs[0].ready_before)
-        horizon = min(horizon, float(self.world.now_ns))
-        if math.isfinite(horizon):
-            self._timeline.prune(horizon - 1.0)
-
-
-def _samples_align(tx: LineSettings, rx: LineSettings, delay_bits: float) -> bool:
-    """True when a receiver ``rx`` decodes every frame of ``tx`` exactly (closed-form check).
-
-    Same data bits and parity, and each of the receiver's sample instants
-    ``(k + 0.5 + delay) * Trx`` after the start edge lands inside the sender's bit
-    ``k``; the stop sample must land in the sender's stop bits, so the
-    receiver is ready before the next start edge.
-    """
-    if tx.data_bits != rx.data_bits or tx.parity != rx.parity:
-        return False
-    ttx, trx = tx.bit_ns, rx.bit_ns
-    m = rx.sampled_bits
-    margin = 1e-3
-    for k in range(m - 1):
-        t = (k + 0.5 + delay_bits) * trx
-        if not (k * ttx + margin < t < (k + 1) * ttx - margin):
-            return False
-    t_stop = (m - 0.5 + delay_bits) * trx
-    return (m - 1) * ttx + margin < t_stop < tx.frame_ns - margin

@@ -20,10 +20,11 @@ from array import array
 from itertools import accumulate, islice
 
 from .uart_line import EPS_NS, Burst, LineTimeline
-from .uart_rx_memo import BE, MAX_ABS_NS, START, Context, Desc, Entry, entry_state
+from .uart_rx_frame import BE, CharRun
+from .uart_rx_memo import MAX_ABS_NS, START, Context, Desc, Entry, entry_state
 
 
-class GarbageRun:
+class GarbageRun(CharRun):
     """Characters decoded ahead over one burst; instants recomputed on demand (see module doc).
 
     What the receiver uses of `uart_rx.Run` (``count``, ``taken``, ``data``, ``flags``,
@@ -36,14 +37,11 @@ class GarbageRun:
         "abs_ts",
         "await_before",
         "burst",
-        "count",
         "ctx",
-        "data",
         "decoded",
         "decoded_count",
         "fast_ids",
         "fast_len",
-        "flags",
         "pieces",
         "ready_before",
         "table",
@@ -223,13 +221,6 @@ class GarbageRun:
             else:
                 hi = mid
         return lo
-
-    def cut(self, keep: int) -> None:
-        self.count = keep
-        if self.data is not None:
-            self.data = self.data[:keep]
-        if self.flags is not None:
-            self.flags = self.flags[:keep]
 
     def reference_state(self, keep: int, now: float) -> tuple[float, bool]:
         """(ready, awaiting high) of the per-character decoder at ``now`` with characters

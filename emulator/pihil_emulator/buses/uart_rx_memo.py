@@ -36,13 +36,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .uart_rx_frame import BE, sample_frame
+
 if TYPE_CHECKING:
     from .uart_line import Burst, LineSettings
 
-
-FE = 0x1  # uart_rx's flags (that module imports this one)
-PE = 0x2
-BE = 0x4
 
 MARGIN_NS = 1.0
 """A sample this close to a sender's bit boundary is left to the per-character decoder."""
@@ -274,25 +272,7 @@ class Context:
             s, k = self._cell(t, words, ends)
             return self._level(s, k, words)
 
-        value = 0
-        for k in range(rx.data_bits):
-            if level(t0 + (k + 1) * bit):
-                value |= 1 << k
-        pos = 1 + rx.data_bits
-        fl = 0
-        par_low = True
-        if rx.parity != "none":
-            p = level(t0 + pos * bit)
-            par_low = not p
-            if self.pl011 and p != rx.parity_bit(value):
-                fl |= PE
-            pos += 1
-        stop = level(t0 + pos * bit)
-        if self.pl011 and not stop:
-            fl |= FE
-            if value == 0 and par_low:
-                fl = BE | FE
-        return value, fl
+        return sample_frame(level, t0, bit, rx, self.pl011)
 
 
 def context(

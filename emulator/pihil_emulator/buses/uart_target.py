@@ -22,21 +22,21 @@ from collections.abc import Callable
 
 from ..world.clock import World
 from ..world.net import Circuit, Drive, Net
+from .bus_target import BusTarget
 from .uart_line import Alarm, LineSettings, UartLines
 from .uart_rx import RxChar, UartReceiver
 from .uart_tx import UartTransmitter
 
 
-class UartTarget:
+class UartTarget(BusTarget):
     """Base class of UART device models. Subclasses override `receive` (and `on_bound`)."""
 
     #: model name used in board profiles (e.g. ``"nmea-gps"``)
     model: str = "uart-target"
 
     def __init__(self, settings: LineSettings, name: str | None = None) -> None:
-        self.name = name or self.model
+        super().__init__(name or self.model)
         self._settings = settings
-        self._world: World | None = None
         self._hub: UartLines | None = None
         self._fixed: tuple[Net, Net] | None = None  # (listen, talk) from connect()
         self._rx: UartReceiver | None = None
@@ -45,8 +45,6 @@ class UartTarget:
         self._unwatch: Callable[[], None] | None = None
         self._driven: Net | None = None
         self._delivery: Alarm | None = None  # wakes at each received character's completion
-        self.present = True
-        """False while dropped (a fault): the device neither hears nor talks."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name}, {self._settings.describe()})"
@@ -54,7 +52,7 @@ class UartTarget:
     # -- wiring ---------------------------------------------------------------------------
     def bind(self, world: World) -> None:
         """Give the device its board's clock (``board.attach`` calls this once)."""
-        self._world = world
+        super().bind(world)
         self._setup()
         self.on_bound()
 
@@ -71,16 +69,6 @@ class UartTarget:
 
     def on_bound(self) -> None:
         """Start background processes here (the clock is known)."""
-
-    @property
-    def world(self) -> World:
-        if self._world is None:
-            raise RuntimeError(f"{self.name} is not attached to a board")
-        return self._world
-
-    @property
-    def now_ns(self) -> int:
-        return self.world.now_ns if self._world is not None else 0
 
     def _hub_now(self) -> UartLines | None:
         if self._hub is None and self._world is not None:

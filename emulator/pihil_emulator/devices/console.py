@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from ..buses.uart_line import LineSettings
 from ..buses.uart_rx import RxChar
 from ..buses.uart_target import UartTarget
+from .params import Params, line_settings_from
 
 DEFAULT_SETTINGS = LineSettings(115_200)
 
@@ -46,9 +47,6 @@ class Console(UartTarget):
 def console_factory(address: int | None, name: str, params: Mapping[str, object]) -> Console:
     """Registry factory (profile model ``console``): ``baud``, ``data_bits``, ``parity``,
     ``stop_bits`` (default 115200 8N1), ``echo`` (default true)."""
-    from .nmea_gps import line_settings_from
-    from .registry import Params
-
     p = Params("console", params)
     settings = line_settings_from(p, DEFAULT_SETTINGS)
     echo = p.get_bool("echo", True)

@@ -41,6 +41,7 @@ from ..buses.uart_line import UartLines
 from ..errors import ConfigurationError
 from ..world.clock import World
 from ..world.net import Drive, Net
+from .params import Params
 
 NEC_UNIT_NS = 562_500
 NEC_LEADER_MARK_NS = 16 * NEC_UNIT_NS  # 9 ms
@@ -365,8 +366,6 @@ def rc5_segments(address: int, command: int, *, toggle: bool = False) -> list[Se
 
 
 def led_factory(address: int | None, name: str, params: Mapping[str, object]) -> Led:
-    from .registry import Params
-
     p = Params("led", params)
     active = p.get_str("active", "high")
     color = p.get_str("color")
@@ -377,8 +376,6 @@ def led_factory(address: int | None, name: str, params: Mapping[str, object]) ->
 
 
 def buzzer_factory(address: int | None, name: str, params: Mapping[str, object]) -> Buzzer:
-    from .registry import Params
-
     p = Params("buzzer", params)
     dev = Buzzer(name, nominal_hz=p.get_float("nominal_hz", 2700.0))
     p.done()
@@ -386,8 +383,6 @@ def buzzer_factory(address: int | None, name: str, params: Mapping[str, object])
 
 
 def ir_receiver_factory(address: int | None, name: str, params: Mapping[str, object]) -> IrReceiver:
-    from .registry import Params
-
     p = Params("ir-receiver", params)
     dev = IrReceiver(
         name,

@@ -15,17 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import simpy
 
-if TYPE_CHECKING:
-    from .registry import Params
-
-from ..buses.uart_line import LineSettings, parity_name
+from ..buses.uart_line import LineSettings
 from ..buses.uart_target import UartTarget
 from ..errors import ConfigurationError
 from ..world.clock import NS_PER_S
+from .params import Params, line_settings_from
 
 DEFAULT_SETTINGS = LineSettings(9600)
 """NEO-6M class modules ship at 9600 8N1."""
@@ -227,22 +224,10 @@ class NmeaGps(UartTarget):
         self._arm()
 
 
-def line_settings_from(p: Params, default: LineSettings) -> LineSettings:
-    """``baud``, ``data_bits``, ``parity``, ``stop_bits`` parameters of a profile entry."""
-    return LineSettings(
-        p.get_float("baud", default.baud),
-        p.get_int("data_bits", default.data_bits),
-        parity_name(p.get_str("parity", default.parity) or "none"),
-        p.get_int("stop_bits", default.stop_bits),
-    )
-
-
 def nmea_gps_factory(address: int | None, name: str, params: Mapping[str, object]) -> NmeaGps:
     """Registry factory (profile model ``nmea-gps``): line settings, ``utc`` (ISO 8601 at
     simulated time 0), ``talker``, ``latitude``/``longitude``/``altitude_m``, ``quality``,
     ``satellites``."""
-    from .registry import Params
-
     p = Params("nmea-gps", params)
     settings = line_settings_from(p, DEFAULT_SETTINGS)
     utc_text = p.get_str("utc")

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, TypeVar, cast
+from typing import cast
 
 from ..buses.i2c_target import I2cTarget
 from ..errors import ConfigurationError
@@ -35,79 +34,16 @@ from .hat_eeprom import (
 from .lm75b import Lm75b
 from .mcp3008 import Mcp3008
 from .nmea_gps import nmea_gps_factory
+from .params import BUS_KINDS as BUS_KINDS
+from .params import BusKind as BusKind
+from .params import DeviceEntry as DeviceEntry
+from .params import Factory as Factory
+from .params import Params as Params
 from .pcf8523 import Pcf8523
 from .pcf85063a import Pcf85063a
 from .sht3x import Sht3x, Timing
 from .tpa6130a2 import Tpa6130a2
 from .w25q import DEFAULT_PAGE_PROGRAM_NS, DEFAULT_SECTOR_ERASE_NS, W25q
-
-BusKind = Literal["i2c", "spi", "uart", "gpio"]
-BUS_KINDS: tuple[BusKind, ...] = ("i2c", "spi", "uart", "gpio")
-Factory = Callable[[int | None, str, Mapping[str, object]], object]
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class DeviceEntry:
-    """How to build one model: its bus kind, factory, default I2C address, one-line description."""
-
-    bus_kind: BusKind
-    factory: Factory
-    default_address: int | None = None
-    description: str = ""
-
-
-class Params:
-    """A profile's parameters for one device, read with type checks; leftovers are an error."""
-
-    def __init__(self, model: str, params: Mapping[str, object]) -> None:
-        self.model = model
-        self._params = dict(params)
-        self._used: set[str] = set()
-
-    def _get(self, key: str, kinds: tuple[type, ...], what: str, default: T) -> object | T:
-        self._used.add(key)
-        if key not in self._params:
-            return default
-        value = self._params[key]
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise ConfigurationError(
-                f"device model {self.model!r}: parameter {key!r} must be {what}, "
-                f"got {value!r} ({type(value).__name__})"
-            )
-        return value
-
-    def get_int(self, key: str, default: int) -> int:
-        return cast(int, self._get(key, (int,), "an integer", default))
-
-    def get_float(self, key: str, default: float) -> float:
-        return float(cast(float, self._get(key, (int, float), "a number", default)))
-
-    def get_bool(self, key: str, default: bool) -> bool:
-        return cast(bool, self._get(key, (bool,), "true or false", default))
-
-    def get_str(self, key: str, default: str | None = None) -> str | None:
-        return cast("str | None", self._get(key, (str,), "a string", default))
-
-    def get_mapping(self, key: str) -> Mapping[object, object]:
-        return cast(Mapping[object, object], self._get(key, (dict,), "a mapping", {}))
-
-    def get_list(self, key: str) -> list[object]:
-        return cast(list[object], self._get(key, (list,), "a list", []))
-
-    def get_raw(self, key: str) -> object:
-        self._used.add(key)
-        return self._params.get(key)
-
-    def done(self) -> None:
-        """Raise if the profile gave parameters this model does not take."""
-        unknown = sorted(set(self._params) - self._used)
-        if unknown:
-            raise ConfigurationError(
-                f"device model {self.model!r} has no parameter(s) {', '.join(map(repr, unknown))}; "
-                f"it takes: {', '.join(sorted(self._used)) or 'none'}"
-            )
 
 
 def _need_address(model: str, address: int | None) -> int:

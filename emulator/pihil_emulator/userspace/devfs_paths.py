@@ -31,8 +31,8 @@ import stat
 from collections.abc import Callable
 from typing import Any
 
-from . import devfs
-from .devfs import oserror
+from .devfs import current as current_devfs
+from .devfs import oserror, path_of
 from .patches import Patches
 
 ORIGINAL_STAT = os.stat
@@ -45,7 +45,7 @@ _DIR_STAT = os.stat_result((stat.S_IFDIR | 0o755, 0, 0, 2, 0, 0, 0, 0, 0, 0))
 
 
 def _stat_of(path: str) -> os.stat_result:
-    fs = devfs.current()
+    fs = current_devfs()
     if fs is not None and path not in fs.paths and fs.is_dir(path):
         return _DIR_STAT
     if fs is None or path not in fs.paths:
@@ -56,7 +56,7 @@ def _stat_of(path: str) -> os.stat_result:
 
 def _emulated_dir(path: Any) -> str | None:
     """The absolute path, if ``path`` is a directory only because it holds emulated files."""
-    fs = devfs.current()
+    fs = current_devfs()
     if fs is None or isinstance(path, int):
         return None
     try:
@@ -67,7 +67,7 @@ def _emulated_dir(path: Any) -> str | None:
 
 
 def os_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    own = devfs.path_of(path)
+    own = path_of(path)
     if own is not None:
         return _stat_of(own)
     try:
@@ -79,7 +79,7 @@ def os_stat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
 
 
 def os_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-    own = devfs.path_of(path)
+    own = path_of(path)
     if own is not None:
         return _stat_of(own)
     try:
@@ -91,8 +91,8 @@ def os_lstat(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
 
 
 def os_access(path: Any, mode: int, *args: Any, **kwargs: Any) -> bool:
-    fs = devfs.current()
-    own = devfs.path_of(path)
+    fs = current_devfs()
+    own = path_of(path)
     if own is not None:
         return fs is not None and (own in fs.paths or fs.is_dir(own))
     if ORIGINAL_ACCESS(path, mode, *args, **kwargs):
@@ -158,7 +158,7 @@ class _Scandir:
 
 def _directory(path: Any) -> tuple[str, bool] | None:
     """(absolute directory, given as bytes) when the userspace changes its listing."""
-    fs = devfs.current()
+    fs = current_devfs()
     if fs is None or isinstance(path, int):
         return None
     try:
@@ -184,7 +184,7 @@ def _real_entries(lister: Callable[[Any], Any], path: Any, emulated: bool) -> li
 
 
 def os_listdir(path: Any = ".") -> list[Any]:
-    fs = devfs.current()
+    fs = current_devfs()
     where = _directory(path)
     if where is None or fs is None:
         return ORIGINAL_LISTDIR(path)
@@ -200,7 +200,7 @@ def os_listdir(path: Any = ".") -> list[Any]:
 
 
 def os_scandir(path: Any = ".") -> Any:
-    fs = devfs.current()
+    fs = current_devfs()
     where = _directory(path)
     if where is None or fs is None:
         return ORIGINAL_SCANDIR(path)

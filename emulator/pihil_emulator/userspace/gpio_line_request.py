@@ -4,7 +4,8 @@ drivers/gpio/gpiolib-cdev.c: ``linereq_create`` and the ``line_fileops`` of the 
 it returns (GET/SET_VALUES, SET_CONFIG, ``read()`` of ``struct gpio_v2_line_event``, poll),
 ``linehandle_create`` and ``lineevent_create`` of the v1 ABI. Each request is a file of the
 userspace's devfs (`DevFs.adopt`, the kernel's ``anon_inode_getfile``); its descriptor number
-is written into the caller's struct as the kernel does.
+is written into the caller's struct as the kernel does. The v1 files are in `gpio_line_v1`,
+what both ABIs share (edge detection, the event FIFO file) in `gpio_line_events`.
 
 Edges come from the backend's edge detection (GPREN/GPFEN, the synchronous detectors Linux
 uses; software debounce as gpiolib-cdev does it on this chip, whose pinconf has no
@@ -21,161 +22,18 @@ from __future__ import annotations
 import errno
 import os
 from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from . import gpio_uapi as uapi
-from .devfs import DevFile, oserror
-from .gpio_cdev import Desc, GpioChip, wait_readable
-from .i2c_dev import I2cDevFile
-
-if TYPE_CHECKING:
-    from ..world.edges import EdgeQueue
-
-_in = I2cDevFile._in
-_out = I2cDevFile._out
-
-
-class EdgeSource:
-    """One line's edge detection in the backend, and a queue on the GPIO block that tells
-    a waiter when the line had an edge (the interrupt)."""
-
-    def __init__(self, chip: GpioChip, desc: Desc) -> None:
-        self.chip = chip
-        self.desc = desc
-        self.queue: EdgeQueue | None = None
-        self.debounce_ns = 0
-        self.last_raw_ns: int | None = None
-
-    @property
-    def active(self) -> bool:
-        return self.queue is not None
-
-    def configure(self, rising: bool, falling: bool, debounce_us: int) -> None:
-        """Physical edges to detect (both, with debounce: the debouncer follows the level)."""
-        self.stop()
-        edge = self.chip.enums.Edge
-        if debounce_us or (rising and falling):
-            kind = edge.BOTH
-        elif rising or falling:
-            kind = edge.RISING if rising else edge.FALLING
-        else:
-            return
-        offset = self.desc.offset
-        self.chip.call(self.chip.kernel.gpio_set_edge_detection, offset, kind, debounce_us * 1000)
-        self.debounce_ns = debounce_us * 1000
-        self.queue = self.chip.us.board.soc.gpio.events(offset)
-
-    def stop(self) -> None:
-        if self.queue is None:
-            return
-        self.queue.close()
-        self.queue = None
-        self.debounce_ns = 0
-        self.last_raw_ns = None
-        edge = self.chip.enums.Edge
-        self.chip.call(self.chip.kernel.gpio_set_edge_detection, self.desc.offset, edge.NONE, 0)
-
-    def take(self) -> list[tuple[int, bool]]:
-        """The backend's events since the last look: (simulated ns, physical level)."""
-        if self.queue is None:
-            return []
-        raw = self.queue.drain()
-        if raw:
-            self.last_raw_ns = max(e.time_ns for e in raw)
-        events = self.chip.call(self.chip.kernel.gpio_wait_edges, self.desc.offset, 0)
-        return [(int(e.timestamp_ns), e.kind.value == "rising") for e in events]
-
-
-def edge_subscription(
-    file: DevFile, sources: list[EdgeSource]
-) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """``subscribe(wake)`` for a file fed by ``sources``: wake the waiter when the file
-    becomes readable (an edge detected, a debounce period over), never before."""
-
-    def subscribe(wake: Callable[[], None]) -> Callable[[], None]:
-        live = [True]
-
-        def ready() -> bool:
-            if live[0] and file.readable_now():
-                live[0] = False
-                wake()
-                return True
-            return False
-
-        def alarm(source: EdgeSource) -> None:
-            if not source.debounce_ns or source.last_raw_ns is None:
-                return
-            world = source.chip.us.world
-            due = source.last_raw_ns + source.debounce_ns
-            if due >= world.now_ns:
-                world.timeout(due - world.now_ns).callbacks.append(lambda _e: ready())
-
-        def arm(source: EdgeSource) -> None:
-            queue = source.queue
-            if queue is None or not live[0]:
-                return
-            event = queue.when_any()
-
-            def on_edge(_event: object) -> None:
-                if not live[0] or source.queue is not queue:
-                    return
-                if not ready():
-                    alarm(source)
-                    arm(source)
-
-            event.callbacks.append(on_edge)
-
-        for source in sources:
-            alarm(source)
-            arm(source)
-
-        def unsubscribe() -> None:
-            live[0] = False
-
-        return unsubscribe
-
-    return subscribe
-
-
-class EventQueueFile(DevFile):
-    """A file whose reads hand out whole edge-event records (a v2 line request, a v1 line
-    event): readable while events are queued; ``read`` blocks in simulated time until one
-    arrives, or EAGAIN with O_NONBLOCK (linereq_read / lineevent_read)."""
-
-    event_size = 0
-    """Bytes per event record (struct gpio_v2_line_event / gpioevent_data)."""
-    chip: Any
-    events: Any
-    _subscribe: Callable[[Callable[[], None]], Callable[[], None]]
-
-    def collect(self) -> None:
-        """Move detected edges into ``events``."""
-        raise NotImplementedError
-
-    def readable_now(self) -> bool:
-        with self.chip.us.lock:
-            if self.closed:
-                return False
-            self.collect()
-            return bool(self.events)
-
-    def subscribe(self, wake: Callable[[], None]) -> Callable[[], None]:
-        return self._subscribe(wake)
-
-    def read(self, n: int) -> bytes:
-        size = self.event_size
-        if n < size:
-            raise oserror(errno.EINVAL)
-        with self.chip.us.lock:
-            if not self.readable_now():
-                if self.flags & os.O_NONBLOCK:
-                    raise oserror(errno.EAGAIN)
-                wait_readable(self)
-            out = bytearray()
-            while self.events and len(out) + size <= n:
-                out += self.events.popleft()
-            return bytes(out)
+from .devfs import oserror
+from .gpio_chip import Desc, GpioChip
+from .gpio_line_events import EdgeSource as EdgeSource
+from .gpio_line_events import EventQueueFile as EventQueueFile
+from .gpio_line_events import _in, _out
+from .gpio_line_events import edge_subscription as edge_subscription
+from .gpio_line_v1 import LineEvent as LineEvent
+from .gpio_line_v1 import LineHandle as LineHandle
+from .gpio_line_v1 import create_line_event as create_line_event
+from .gpio_line_v1 import create_line_handle as create_line_handle
 
 
 class _Line:
@@ -376,13 +234,6 @@ class LineRequest(EventQueueFile):
         if error is not None:
             raise error
 
-    def close(self) -> None:
-        if self.closed:
-            return
-        super().close()
-        with self.chip.us.lock:
-            self.release()
-
 
 def create_line_request(chip: GpioChip, arg: int | memoryview) -> None:
     """linereq_create(): GPIO_V2_GET_LINE_IOCTL."""
@@ -407,171 +258,4 @@ def create_line_request(chip: GpioChip, arg: int | memoryview) -> None:
         raise
     req._resubscribe()
     fd = chip.us.devfs.adopt(req)
-    _out(arg, uapi.with_fd(raw, fd))
-
-
-# -- ABI v1 ---------------------------------------------------------------------------------------------
-class LineHandle(DevFile):
-    """A v1 line handle (``struct linehandle_state``): values and config, no events."""
-
-    def __init__(self, chip: GpioChip) -> None:
-        super().__init__(os.O_RDONLY)
-        self.path = "anon_inode:[gpio-linehandle]"
-        self.chip = chip
-        self.descs: list[Desc] = []
-
-    def _apply(self, flags: int, defaults: bytes, notify: int) -> None:
-        chip = self.chip
-        for i, desc in enumerate(self.descs):
-            chip.set_flags(desc, uapi.v2_flags_of_handle(flags) & ~uapi.DIRECTION_FLAGS)
-            if flags & uapi.HANDLE_OUTPUT:
-                chip.direction_output(desc, bool(defaults[i]))
-            elif flags & uapi.HANDLE_INPUT:
-                chip.direction_input(desc)
-            chip.notify(desc, notify)
-
-    def ioctl(self, request: int, arg: int | memoryview) -> int:
-        chip = self.chip
-        with chip.us.lock:
-            if request == uapi.GPIOHANDLE_GET_LINE_VALUES_IOCTL:
-                values = bytes(int(chip.get_value(d)) for d in self.descs)
-                _out(arg, uapi.HANDLE_DATA.pack(values))
-            elif request == uapi.GPIOHANDLE_SET_LINE_VALUES_IOCTL:
-                if not self.descs[0].is_out:
-                    raise oserror(errno.EPERM)
-                (values,) = uapi.HANDLE_DATA.unpack(_in(arg, uapi.HANDLE_DATA.size))
-                for i, desc in enumerate(self.descs):
-                    chip.set_value(desc, bool(values[i]))
-            elif request == uapi.GPIOHANDLE_SET_CONFIG_IOCTL:
-                flags, defaults, _pad = uapi.HANDLE_CONFIG.unpack(_in(arg, uapi.HANDLE_CONFIG.size))
-                code = uapi.handle_flags_validate(flags)
-                if code:
-                    raise oserror(code)
-                self._apply(flags, defaults, uapi.CHANGED_CONFIG)
-            else:
-                raise oserror(errno.EINVAL)
-        return 0
-
-    def release(self) -> None:
-        descs, self.descs = self.descs, []
-        for desc in descs:
-            self.chip.free(desc)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        super().close()
-        with self.chip.us.lock:
-            self.release()
-
-
-def create_line_handle(chip: GpioChip, arg: int | memoryview) -> None:
-    """linehandle_create(): GPIO_GET_LINEHANDLE_IOCTL."""
-    raw = _in(arg, uapi.HANDLE_REQUEST.size)
-    fields = uapi.HANDLE_REQUEST.unpack(raw)
-    offsets = fields[: uapi.GPIOHANDLES_MAX]
-    flags, defaults, label, lines, _fd = fields[uapi.GPIOHANDLES_MAX :]
-    if not 0 < lines <= uapi.GPIOHANDLES_MAX:
-        raise oserror(errno.EINVAL)
-    code = uapi.handle_flags_validate(flags)
-    if code:
-        raise oserror(code)
-    handle = LineHandle(chip)
-    consumer = uapi.cstr(label) or None
-    try:
-        for i in range(lines):
-            desc = chip.desc(offsets[i])
-            chip.request(desc, consumer)
-            handle.descs.append(desc)
-        handle._apply(flags, defaults, uapi.CHANGED_REQUESTED)
-    except BaseException:
-        handle.release()
-        raise
-    fd = chip.us.devfs.adopt(handle)
-    _out(arg, uapi.with_fd(raw, fd))
-
-
-class LineEvent(EventQueueFile):
-    """A v1 line event request (``struct lineevent_state``): one input line's edges as
-    ``struct gpioevent_data``, in a 16-event FIFO that drops new events when full."""
-
-    def __init__(self, chip: GpioChip, desc: Desc, eflags: int) -> None:
-        super().__init__(os.O_RDONLY)
-        self.path = "anon_inode:[gpio-event]"
-        self.chip = chip
-        self.desc = desc
-        self.eflags = eflags
-        self.source = EdgeSource(chip, desc)
-        self.events: deque[bytes] = deque()
-        self.requested = False
-        self._subscribe = edge_subscription(self, [self.source])
-
-    def collect(self) -> None:
-        both = uapi.EVENT_REQUEST_RISING_EDGE | uapi.EVENT_REQUEST_FALLING_EDGE
-        for stamp, level in self.source.take():
-            if self.eflags & both == both:
-                rising = level != self.desc.active_low
-            else:
-                rising = bool(self.eflags & uapi.EVENT_REQUEST_RISING_EDGE)
-            if len(self.events) >= uapi.V1_EVENT_FIFO:
-                continue  # "event FIFO is full - event dropped"
-            event_id = (
-                uapi.GPIOEVENT_EVENT_RISING_EDGE if rising else uapi.GPIOEVENT_EVENT_FALLING_EDGE
-            )
-            self.events.append(uapi.EVENT_DATA.pack(self.chip.monotonic_ns(stamp), event_id))
-
-    event_size = uapi.EVENT_DATA.size
-
-    def ioctl(self, request: int, arg: int | memoryview) -> int:
-        with self.chip.us.lock:
-            if request != uapi.GPIOHANDLE_GET_LINE_VALUES_IOCTL:
-                raise oserror(errno.EINVAL)  # an event line is an input: no set
-            value = int(self.chip.get_value(self.desc))
-            _out(arg, uapi.HANDLE_DATA.pack(bytes([value])))
-        return 0
-
-    def release(self) -> None:
-        self.source.stop()
-        if self.requested:
-            self.requested = False
-            self.chip.free(self.desc)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        super().close()
-        with self.chip.us.lock:
-            self.release()
-
-
-def create_line_event(chip: GpioChip, arg: int | memoryview) -> None:
-    """lineevent_create(): GPIO_GET_LINEEVENT_IOCTL."""
-    raw = _in(arg, uapi.EVENT_REQUEST.size)
-    offset, hflags, eflags, label, _fd = uapi.EVENT_REQUEST.unpack(raw)
-    desc = chip.desc(offset)
-    if hflags & ~uapi.HANDLE_VALID_FLAGS or eflags & ~uapi.EVENT_REQUEST_VALID_FLAGS:
-        raise oserror(errno.EINVAL)
-    if hflags & (uapi.HANDLE_OUTPUT | uapi.HANDLE_OPEN_DRAIN | uapi.HANDLE_OPEN_SOURCE):
-        raise oserror(errno.EINVAL)  # "we don't look for events on output lines"
-    bias = hflags & (
-        uapi.HANDLE_BIAS_DISABLE | uapi.HANDLE_BIAS_PULL_UP | uapi.HANDLE_BIAS_PULL_DOWN
-    )
-    if bin(bias).count("1") > 1:
-        raise oserror(errno.EINVAL)
-    event = LineEvent(chip, desc, eflags)
-    try:
-        chip.request(desc, uapi.cstr(label) or None)
-        event.requested = True
-        chip.set_flags(desc, uapi.v2_flags_of_handle(hflags) & ~uapi.DIRECTION_FLAGS)
-        chip.direction_input(desc)
-        chip.notify(desc, uapi.CHANGED_REQUESTED)
-        low = desc.active_low
-        rise = bool(eflags & uapi.EVENT_REQUEST_RISING_EDGE)
-        fall = bool(eflags & uapi.EVENT_REQUEST_FALLING_EDGE)
-        event.source.configure(fall if low else rise, rise if low else fall, 0)
-    except BaseException:
-        event.release()
-        raise
-    event._subscribe = edge_subscription(event, [event.source])
-    fd = chip.us.devfs.adopt(event)
     _out(arg, uapi.with_fd(raw, fd))

@@ -240,6 +240,21 @@ class EventGpio:
                 watch.harvest()
                 return self.gpio_list.get(watch.gpio)
 
+    def _bounce_passed(self, g: Gpios) -> bool:
+        """py_gpio.c's bouncetime check of an edge on ``g`` (the poll thread's and
+        ``blocking_wait_for_edge``'s): True, and ``lastcall`` set to now, when the edge
+        counts; False when it came within ``bouncetime`` ms of the last one."""
+        timenow = self._timenow_us()
+        if (
+            g.bouncetime == -666
+            or timenow - g.lastcall > g.bouncetime * 1000
+            or g.lastcall == 0
+            or g.lastcall > timenow
+        ):
+            g.lastcall = timenow
+            return True
+        return False
+
     def _poll_thread(self, generation: int) -> None:
         while self.thread_running and self._generation == generation:
             g = self._epoll_wait_thread(generation)
@@ -248,14 +263,7 @@ class EventGpio:
             if g.initial_thread:  # "ignore first epoll trigger"
                 g.initial_thread = False
                 continue
-            timenow = self._timenow_us()
-            if (
-                g.bouncetime == -666
-                or timenow - g.lastcall > g.bouncetime * 1000
-                or g.lastcall == 0
-                or g.lastcall > timenow
-            ):
-                g.lastcall = timenow
+            if self._bounce_passed(g):
                 self.event_occurred.add(g.gpio)
                 self.run_callbacks(g.gpio)
         if self._generation == generation:
@@ -346,16 +354,8 @@ class EventGpio:
                 n = watch.wait(timeout)
                 if initial_edge:  # "first time triggers with current state, so ignore"
                     initial_edge = False
-                else:
-                    timenow = self._timenow_us()
-                    if (
-                        g.bouncetime == -666
-                        or timenow - g.lastcall > g.bouncetime * 1000
-                        or g.lastcall == 0
-                        or g.lastcall > timenow
-                    ):
-                        g.lastcall = timenow
-                        finished = True
+                elif self._bounce_passed(g):
+                    finished = True
                 if self.clock.closed:
                     return 0
             return 0 if n == 0 else 1

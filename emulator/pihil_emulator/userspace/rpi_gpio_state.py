@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from . import rpi_gpio_chip as chip
 from .rpi_gpio_chip import BCM, BOARD, MODE_UNKNOWN, GpioMem
 from .rpi_gpio_events import EventGpio
-from .rpi_gpio_pwm import SoftPwm
+from .rpi_gpio_soft_pwm import SoftPwm
 from .session import current
 
 if TYPE_CHECKING:

@@ -22,15 +22,20 @@ from .devfs import DevFile, DevFs, devfs_patches, set_devfs
 from .devfs_paths import path_patches
 from .i2c_dev import Message
 from .patches import Patches
+from .pty_bridge import open_pty
+from .session_state import UserspaceError as UserspaceError
+from .session_state import active as active
+from .session_state import current as current
+from .session_state import set_active
+from .standins import install as install_standins
+from .standins import uninstall as uninstall_standins
 from .time_patches import set_clock, time_patches
-
-_active: Userspace | None = None
 
 INTERFACES: tuple[str, ...] = (
     "procfs",
     "i2c_dev",
     "polling",
-    "tty_dev",
+    "tty_interface",
     "spi_dev",
     "standin_rpi_gpio",
     "gpiozero_pins",
@@ -39,24 +44,6 @@ INTERFACES: tuple[str, ...] = (
 """The modules of this package that each serve one Linux interface. Each has
 ``attach(userspace)``, which adds its device files (``add_device``), its stand-in modules
 (``add_standin``) and its enter/leave hooks (``on_enter``) for the board's profile."""
-
-
-class UserspaceError(RuntimeError):
-    """A userspace used wrongly (nested, a second board's, outside its block)."""
-
-
-def current() -> Userspace:
-    """The active userspace; raises `UserspaceError` outside one."""
-    if _active is None:
-        raise UserspaceError(
-            "no pihil userspace is active: use the `userspace` pytest fixture, or "
-            "`with board.simulation.userspace():` around the code that opens the device"
-        )
-    return _active
-
-
-def active() -> Userspace | None:
-    return _active
 
 
 def errno_of(exc: BaseException) -> int:
@@ -142,8 +129,6 @@ class Userspace:
         ``"serial0"``, ``"/dev/ttyAMA0"``), for a program outside Python; while it is open
         the board runs paced to the wall clock (× ``pace``). Closed on leaving
         (`pty_bridge`)."""
-        from .pty_bridge import open_pty
-
         return open_pty(self, name, pace=pace)
 
     # -- hooks for interfaces that install more (stand-in modules, gpiozero) --------------------
@@ -154,15 +139,15 @@ class Userspace:
 
     # -- entering and leaving -------------------------------------------------------------------
     def __enter__(self) -> Userspace:
-        global _active
-        if _active is not None:
-            same = _active.board is self.board
+        previous = active()
+        if previous is not None:
+            same = previous.board is self.board
             raise UserspaceError(
                 "a pihil userspace is already active in this process"
                 + (" for this board (userspaces do not nest)" if same else " for another board")
                 + "; one board's userspace at a time: leave the first before entering another"
             )
-        _active = self
+        set_active(self)
         try:
             set_clock(self.clock)
             set_devfs(self.devfs, self.wait_files)
@@ -173,9 +158,7 @@ class Userspace:
             self._undo_reset = self.board.on_reset(
                 lambda reason: self.devfs.device_gone(f"the board's SoC was reset ({reason})")
             )
-            from . import standins
-
-            standins.install(self)
+            install_standins(self)
             for enter, _ in self._hooks:
                 enter(self)
         except BaseException:
@@ -188,13 +171,10 @@ class Userspace:
         self._leave()
 
     def _leave(self) -> None:
-        global _active
         try:
             for _, leave in reversed(self._hooks):
                 leave(self)
-            from . import standins
-
-            standins.uninstall(self)
+            uninstall_standins(self)
         finally:
             if self._undo_reset is not None:
                 self._undo_reset()
@@ -208,8 +188,8 @@ class Userspace:
             set_clock(None)
             self.clock.leave()
             self.entered = False
-            if _active is self:
-                _active = None
+            if active() is self:
+                set_active(None)
 
     # -- what the test may want to know ---------------------------------------------------------
     @property

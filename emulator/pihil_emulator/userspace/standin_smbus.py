@@ -35,7 +35,6 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import operator
 import os
 from typing import Any, NoReturn
 
@@ -56,11 +55,14 @@ from .i2c_dev import (
     I2C_SMBUS_WORD_DATA,
     I2C_SMBUS_WRITE,
 )
+from .pyarg import INT_MAX as INT_MAX
+from .pyarg import INT_MIN as INT_MIN
+from .pyarg import LONG_MAX, LONG_MIN, open_rdwr
+from .pyarg import c_int as _c_int
+from .pyarg import ioerror as _ioerror
 
 __all__ = ["SMBus"]
 
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 MAXPATH = 16
 LIST_MESSAGE = "Third argument must be a list of at least one, but not more than 32 integers"
 
@@ -87,20 +89,6 @@ class _IoctlData(ctypes.Structure):
 
 
 # -- PyArg_ParseTuple, as the C methods use it ---------------------------------------------------
-def _c_int(value: object) -> int:
-    """The ``"i"`` format: an object with ``__index__`` that fits a C int."""
-    if isinstance(value, float):
-        raise TypeError("'float' object cannot be interpreted as an integer")
-    number = operator.index(value)  # type: ignore[arg-type]
-    if not LONG_MIN <= number <= LONG_MAX:
-        raise OverflowError("Python int too large to convert to C long")
-    if number > INT_MAX:
-        raise OverflowError("signed integer is greater than maximum")
-    if number < INT_MIN:
-        raise OverflowError("signed integer is less than minimum")
-    return int(number)
-
-
 def _no_keywords(name: str, kwargs: dict[str, Any]) -> None:
     if kwargs:
         raise TypeError(f"SMBus.{name}() takes no keyword arguments")
@@ -159,10 +147,6 @@ def _list_to_data(values: object, data: _Data) -> None:
         data.block[i + 1] = value & 0xFF
 
 
-def _ioerror(code: int) -> OSError:
-    return OSError(code, os.strerror(code))
-
-
 def _userspace() -> Any:
     from pihil_emulator.userspace.session import current
 
@@ -211,11 +195,8 @@ class SMBus:
         if len(path) >= MAXPATH:
             raise OverflowError("Bus number is invalid.")
         space = _userspace()
-        try:
-            self._fd = os.open(path, os.O_RDWR, 0)
-        except OSError as exc:
-            self._fd = -1
-            raise _ioerror(exc.errno or errno.EIO) from None
+        self._fd = -1  # what a failed open leaves
+        self._fd = open_rdwr(path)
         self._space = space
 
     def close(self) -> None:
@@ -280,6 +261,30 @@ class SMBus:
         raise TypeError("Cannot delete attribute")
 
     # -- the SMBus transactions -----------------------------------------------------------------
+    def _read_data(
+        self, name: str, args: tuple[object, ...], kwargs: dict[str, Any], size: int
+    ) -> _Data:
+        """``name(addr, cmd)``: an SMBus read of ``size``; the union it filled."""
+        addr, cmd = _ints(name, args, kwargs, 2)
+        self._set_addr(addr)
+        data = _Data()
+        self._access(I2C_SMBUS_READ, cmd, size, data)
+        return data
+
+    def _write_data(
+        self, name: str, args: tuple[object, ...], kwargs: dict[str, Any], size: int
+    ) -> None:
+        """``name(addr, cmd, val)``: an SMBus write of ``size`` (a byte of BYTE_DATA, else a
+        word, cut to the C type as smbusmodule.c's ``__u8``/``__u16`` assignment does)."""
+        addr, cmd, val = _ints(name, args, kwargs, 3)
+        self._set_addr(addr)
+        data = _Data()
+        if size == I2C_SMBUS_BYTE_DATA:
+            data.byte = val & 0xFF
+        else:
+            data.word = val & 0xFFFF
+        self._access(I2C_SMBUS_WRITE, cmd, size, data)
+
     def write_quick(self, *args: object, **kwargs: Any) -> None:
         """write_quick(addr)
 
@@ -314,55 +319,35 @@ class SMBus:
 
         Perform SMBus Read Byte Data transaction.
         """
-        addr, cmd = _ints("read_byte_data", args, kwargs, 2)
-        self._set_addr(addr)
-        data = _Data()
-        self._access(I2C_SMBUS_READ, cmd, I2C_SMBUS_BYTE_DATA, data)
-        return int(data.byte)
+        return int(self._read_data("read_byte_data", args, kwargs, I2C_SMBUS_BYTE_DATA).byte)
 
     def write_byte_data(self, *args: object, **kwargs: Any) -> None:
         """write_byte_data(addr, cmd, val)
 
         Perform SMBus Write Byte Data transaction.
         """
-        addr, cmd, val = _ints("write_byte_data", args, kwargs, 3)
-        self._set_addr(addr)
-        data = _Data()
-        data.byte = val & 0xFF
-        self._access(I2C_SMBUS_WRITE, cmd, I2C_SMBUS_BYTE_DATA, data)
+        self._write_data("write_byte_data", args, kwargs, I2C_SMBUS_BYTE_DATA)
 
     def read_word_data(self, *args: object, **kwargs: Any) -> int:
         """read_word_data(addr, cmd) -> result
 
         Perform SMBus Read Word Data transaction.
         """
-        addr, cmd = _ints("read_word_data", args, kwargs, 2)
-        self._set_addr(addr)
-        data = _Data()
-        self._access(I2C_SMBUS_READ, cmd, I2C_SMBUS_WORD_DATA, data)
-        return int(data.word)
+        return int(self._read_data("read_word_data", args, kwargs, I2C_SMBUS_WORD_DATA).word)
 
     def write_word_data(self, *args: object, **kwargs: Any) -> None:
         """write_word_data(addr, cmd, val)
 
         Perform SMBus Write Word Data transaction.
         """
-        addr, cmd, val = _ints("write_word_data", args, kwargs, 3)
-        self._set_addr(addr)
-        data = _Data()
-        data.word = val & 0xFFFF
-        self._access(I2C_SMBUS_WRITE, cmd, I2C_SMBUS_WORD_DATA, data)
+        self._write_data("write_word_data", args, kwargs, I2C_SMBUS_WORD_DATA)
 
     def process_call(self, *args: object, **kwargs: Any) -> None:
         """process_call(addr, cmd, val)
 
         Perform SMBus Process Call transaction.
         """
-        addr, cmd, val = _ints("process_call", args, kwargs, 3)
-        self._set_addr(addr)
-        data = _Data()
-        data.word = val & 0xFFFF
-        self._access(I2C_SMBUS_WRITE, cmd, I2C_SMBUS_PROC_CALL, data)
+        self._write_data("process_call", args, kwargs, I2C_SMBUS_PROC_CALL)
         # smbusmodule.c returns None here: the word read back is dropped
 
     def read_block_data(self, *args: object, **kwargs: Any) -> list[int]:

@@ -35,21 +35,28 @@ Pi reach its kernel. What it keeps of the C code:
 Calls that reach the kernel raise `UserspaceError` outside a userspace, unless the object
 was opened on this machine's own ``/dev`` (a Pi); an object opened in a userspace that
 has since been left acts as closed (EBADF), its descriptor having been closed on leaving.
+
+The argument handling is `spidev_args` (with CPython's ``"i"`` and IOError in `pyarg`, shared
+with the ``smbus`` stand-in), ``struct spi_ioc_transfer`` and the xfer3 block size `spidev_ioc`.
 """
 
 from __future__ import annotations
 
-import builtins
 import contextlib
 import ctypes
 import errno
 import fcntl
 import inspect
-import operator
 import os
-from collections.abc import Callable
 from typing import Any, Literal, NoReturn
 
+from .pyarg import INT_MAX as INT_MAX
+from .pyarg import INT_MIN as INT_MIN
+from .pyarg import LONG_MAX as LONG_MAX
+from .pyarg import LONG_MIN as LONG_MIN
+from .pyarg import c_int as _c_int
+from .pyarg import ioerror as _ioerror
+from .pyarg import open_rdwr
 from .spi_dev import (
     SPI_3WIRE,
     SPI_CS_HIGH,
@@ -64,211 +71,31 @@ from .spi_dev import (
     SPI_NO_CS,
     spi_ioc_message,
 )
+from .spidev_args import (
+    _MISSING,
+    _active,
+    _bytes_of,
+    _cannot_delete,
+    _check_bool,
+    _check_int,
+    _fast,
+    _fspath,
+    _keywords,
+    _list_bytes,
+    _masked,
+    _no_arguments,
+    _positional,
+    _require_userspace,
+)
+from .spidev_ioc import BLOCK_SIZE_CONTROL_FILE as BLOCK_SIZE_CONTROL_FILE
+from .spidev_ioc import SPIDEV_MAXPATH as SPIDEV_MAXPATH
+from .spidev_ioc import XFER3_DEFAULT_BLOCK_SIZE as XFER3_DEFAULT_BLOCK_SIZE
+from .spidev_ioc import XFER3_MAX_BLOCK_SIZE as XFER3_MAX_BLOCK_SIZE
+from .spidev_ioc import _IocTransfer
+from .spidev_ioc import get_xfer3_block_size as get_xfer3_block_size
 
 __version__ = "3.8"
 __all__ = ["SpiDev"]
-
-SPIDEV_MAXPATH = 4096
-BLOCK_SIZE_CONTROL_FILE = "/sys/module/spidev/parameters/bufsiz"
-XFER3_DEFAULT_BLOCK_SIZE = SPIDEV_MAXPATH
-XFER3_MAX_BLOCK_SIZE = 65535
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
-_MISSING = object()
-
-_xfer3_block_size = 0
-
-
-def get_xfer3_block_size() -> int:
-    """``get_xfer3_block_size``: spidev's bufsiz, read once, capped at 65535."""
-    global _xfer3_block_size
-    if _xfer3_block_size:
-        return _xfer3_block_size
-    _xfer3_block_size = XFER3_DEFAULT_BLOCK_SIZE
-    try:
-        with builtins.open(BLOCK_SIZE_CONTROL_FILE) as file:
-            value = int(file.read().split()[0])
-    except (OSError, ValueError, IndexError):
-        return _xfer3_block_size
-    if value > 0:
-        _xfer3_block_size = min(value, XFER3_MAX_BLOCK_SIZE)
-    return _xfer3_block_size
-
-
-class _IocTransfer(ctypes.Structure):
-    """``struct spi_ioc_transfer`` (include/uapi/linux/spi/spidev.h)."""
-
-    _fields_ = [
-        ("tx_buf", ctypes.c_uint64),
-        ("rx_buf", ctypes.c_uint64),
-        ("len", ctypes.c_uint32),
-        ("speed_hz", ctypes.c_uint32),
-        ("delay_usecs", ctypes.c_uint16),
-        ("bits_per_word", ctypes.c_uint8),
-        ("cs_change", ctypes.c_uint8),
-        ("tx_nbits", ctypes.c_uint8),
-        ("rx_nbits", ctypes.c_uint8),
-        ("word_delay_usecs", ctypes.c_uint8),
-        ("pad", ctypes.c_uint8),
-    ]
-
-
-# -- PyArg_ParseTuple, as the C methods use it ---------------------------------------------------
-def _c_int(value: object) -> int:
-    """The ``"i"`` format: an object with ``__index__`` that fits a C int."""
-    number = operator.index(value)  # type: ignore[arg-type]
-    if not LONG_MIN <= number <= LONG_MAX:
-        raise OverflowError("Python int too large to convert to C long")
-    if number > INT_MAX:
-        raise OverflowError("signed integer is greater than maximum")
-    if number < INT_MIN:
-        raise OverflowError("signed integer is less than minimum")
-    return int(number)
-
-
-def _masked(bits: int) -> Callable[[object], int]:
-    """The ``"I"``, ``"H"``, ``"B"`` formats: any integer, cut to the C type's width."""
-
-    def convert(value: object) -> int:
-        return int(operator.index(value)) & ((1 << bits) - 1)  # type: ignore[arg-type]
-
-    return convert
-
-
-def _fspath(value: object) -> bytes:
-    """``PyUnicode_FSConverter``."""
-    path = os.fsencode(os.fspath(value))  # type: ignore[call-overload]
-    if b"\0" in path:
-        raise ValueError("embedded null byte")
-    return path
-
-
-def _positional(
-    method: str,
-    fname: str | None,
-    args: tuple[object, ...],
-    kwargs: dict[str, Any],
-    converters: list[Callable[[object], Any]],
-    required: int,
-) -> list[Any]:
-    """``PyArg_ParseTuple`` in a ``METH_VARARGS`` method; missing optionals are None."""
-    if kwargs:
-        raise TypeError(f"SpiDev.{method}() takes no keyword arguments")
-    n, most = len(args), len(converters)
-    if not required <= n <= most:
-        if required == most:
-            how, count = "exactly", most
-        else:
-            how, count = ("at least", required) if n < required else ("at most", most)
-        name = f"{fname}()" if fname else "function"
-        raise TypeError(
-            f"{name} takes {how} {count} argument{'' if count == 1 else 's'} ({n} given)"
-        )
-    values = [convert(a) for convert, a in zip(converters, args, strict=False)]
-    return values + [None] * (most - n)
-
-
-def _keywords(
-    fname: str,
-    args: tuple[object, ...],
-    kwargs: dict[str, Any],
-    kwlist: tuple[str, ...],
-    converter: Callable[[object], Any],
-    required: int,
-) -> list[Any]:
-    """``PyArg_ParseTupleAndKeywords`` (CPython 3.11 ``vgetargskeywords``)."""
-    n, nk, most = len(args), len(kwargs), len(kwlist)
-    if n + nk > most:
-        kind = "keyword " if n == 0 else ""
-        raise TypeError(
-            f"{fname}() takes at most {most} {kind}argument{'' if most == 1 else 's'} "
-            f"({n + nk} given)"
-        )
-    values: list[Any] = [_MISSING] * most
-    left = nk
-    for i, name in enumerate(kwlist):
-        if i < n:
-            values[i] = converter(args[i])
-            continue
-        if left and name in kwargs:
-            values[i] = converter(kwargs[name])
-            left -= 1
-            continue
-        if i < required:
-            raise TypeError(f"{fname}() missing required argument '{name}' (pos {i + 1})")
-        if not left:
-            return values
-    for i in range(n):
-        if kwlist[i] in kwargs:
-            raise TypeError(
-                f"argument for {fname}() given by name ('{kwlist[i]}') and position ({i + 1})"
-            )
-    for key in kwargs:
-        if key not in kwlist:
-            raise TypeError(f"'{key}' is an invalid keyword argument for {fname}()")
-    return values
-
-
-def _no_arguments(method: str, args: tuple[object, ...], kwargs: dict[str, Any]) -> None:
-    """``METH_NOARGS``."""
-    if kwargs:
-        raise TypeError(f"SpiDev.{method}() takes no keyword arguments")
-    if args:
-        raise TypeError(f"SpiDev.{method}() takes no arguments ({len(args)} given)")
-
-
-def _fast(obj: object) -> list[Any] | tuple[Any, ...]:
-    """``PySequence_Fast(obj, "expected a sequence")``: a list or tuple as it is, any other
-    iterable as a new list."""
-    if type(obj) is list or type(obj) is tuple:
-        return obj
-    try:
-        return list(obj)  # type: ignore[call-overload,no-any-return]
-    except TypeError:
-        raise TypeError("expected a sequence") from None
-
-
-def _bytes_of(seq: list[Any] | tuple[Any, ...], start: int, count: int) -> bytes:
-    """The values as bytes: ``(__u8)PyLong_AS_LONG(val)``, a non-int is a TypeError."""
-    out = bytearray(count)
-    for i in range(count):
-        value = seq[start + i]
-        if not isinstance(value, int):
-            raise TypeError(f"Non-Int/Long value in arguments: {id(value) & 0xFFFFFFFF:x}.")
-        out[i] = value & 0xFF
-    return bytes(out)
-
-
-def _ioerror(code: int) -> OSError:
-    return OSError(code, os.strerror(code))
-
-
-def _active() -> Any:
-    from pihil_emulator.userspace.session import active
-
-    return active()
-
-
-def _require_userspace() -> Any:
-    from pihil_emulator.userspace.session import current
-
-    return current()
-
-
-def _check_bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"The {name} attribute must be boolean")
-    return value
-
-
-def _check_int(name: str, value: object) -> int:
-    if not isinstance(value, int):
-        raise TypeError(f"The {name} attribute must be an integer")
-    return value
-
-
-def _cannot_delete(_self: object) -> NoReturn:
-    raise TypeError("Cannot delete attribute")
 
 
 def _flag_property(bit: int, name: str, doc: str) -> Any:
@@ -343,11 +170,8 @@ class SpiDev:
         space = _active()
         if space is None and not os.path.exists(path):
             _require_userspace()  # raises: off a Pi the board's devices live in a userspace
-        try:
-            self._fd = os.open(path, os.O_RDWR, 0)
-        except OSError as exc:
-            self._fd = -1
-            raise _ioerror(exc.errno or errno.EIO) from None
+        self._fd = -1  # what a failed open leaves
+        self._fd = open_rdwr(path)
         self._space = space
         mode = ctypes.c_uint8()
         self._ioctl(SPI_IOC_RD_MODE, mode)
@@ -462,12 +286,7 @@ class SpiDev:
             name, name, args, kwargs, [lambda o: o, _masked(32), _masked(16), _masked(8)], 1
         )
         seq = _fast(obj)
-        n = len(seq) & 0xFFFF  # uint16_t len
-        if n == 0:
-            raise TypeError("Empty argument list.")
-        if n > SPIDEV_MAXPATH:
-            raise OverflowError(f"Argument list size exceeds {SPIDEV_MAXPATH} bytes.")
-        tx = _bytes_of(seq, 0, n)
+        n, tx = _list_bytes(seq)
         out: list[Any] = list(seq) if isinstance(seq, tuple) else seq
         rx = self._message(tx, speed or 0, delay or 0, bits or 0)
         out[:n] = list(rx)
@@ -528,13 +347,8 @@ class SpiDev:
         Write bytes to SPI device.
         """
         (obj,) = _positional("writebytes", "write", args, kwargs, [lambda o: o], 1)
-        seq = _fast(obj)
-        n = len(seq) & 0xFFFF  # uint16_t len
-        if n == 0:
-            raise TypeError("Empty argument list.")
-        if n > SPIDEV_MAXPATH:
-            raise OverflowError(f"Argument list size exceeds {SPIDEV_MAXPATH} bytes.")
-        self._write(_bytes_of(seq, 0, n))
+        _n, data = _list_bytes(_fast(obj))
+        self._write(data)
 
     def writebytes2(self, *args: object, **kwargs: Any) -> None:
         """writebytes2([values]) -> None

@@ -23,12 +23,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .devfs import DevFile, oserror
 from .patches import Patches
-from .tty_dev import TCFLSH, TCSBRK, TCSBRKP, TCXONC
+from .session_state import active
+from .tty_dev import TCFLSH, TCSBRK, TCSBRKP, TCXONC, TtyFile
 from .tty_termios import TermiosError, check_when, from_py_attributes, py_attributes
 
 if TYPE_CHECKING:
     from .session import Userspace
-    from .tty_dev import TtyFile
 
 ORIGINAL_TCGETATTR = termios.tcgetattr
 ORIGINAL_TCSETATTR = termios.tcsetattr
@@ -65,8 +65,6 @@ def _number(fd: Any) -> int | None:
 
 
 def _emulated(fd: Any) -> DevFile | None:
-    from .session import active
-
     space = active()
     number = _number(fd)
     if space is None or number is None:
@@ -75,8 +73,6 @@ def _emulated(fd: Any) -> DevFile | None:
 
 
 def _tty(file: DevFile) -> TtyFile:
-    from .tty_dev import TtyFile
-
     if not isinstance(file, TtyFile):
         raise termios.error(errno.ENOTTY, os.strerror(errno.ENOTTY))
     return file
@@ -184,8 +180,6 @@ def flock(fd: Any, operation: int) -> None:
     file = _emulated(fd)
     if file is None:
         return ORIGINAL_FLOCK(fd, operation)
-    from .tty_dev import TtyFile
-
     if not isinstance(file, TtyFile):
         return None
     port = file.port
@@ -211,8 +205,6 @@ def isatty(fd: int) -> bool:
     file = _emulated(fd)
     if file is None:
         return ORIGINAL_ISATTY(fd)
-    from .tty_dev import TtyFile
-
     return isinstance(file, TtyFile)
 
 
@@ -220,8 +212,6 @@ def ttyname(fd: int) -> str:
     file = _emulated(fd)
     if file is None:
         return ORIGINAL_TTYNAME(fd)
-    from .tty_dev import TtyFile
-
     if not isinstance(file, TtyFile):
         raise oserror(errno.ENOTTY)
     return file.path

@@ -248,19 +248,3 @@ def resolve(userspace: Userspace, name: str) -> TtyPort:
             + ", ".join(dict.fromkeys(legal))
         )
     return ports[key]
-
-
-def attach(userspace: Userspace) -> None:
-    """Serve each UART's tty and its serialN alias; install the ``termios`` functions and
-    pyserial's ``pihil://`` handler while the userspace is entered."""
-    ports = {u.name: TtyPort(userspace, u) for u in userspace.info.uarts}
-    for path, name in tty_paths(userspace).items():
-        userspace.add_device(path, TtyOpener(ports[name]))
-    from . import pty_bridge, termios_patches
-
-    userspace.on_enter(termios_patches.enter, termios_patches.leave)
-    userspace.on_enter(_nothing, pty_bridge.close_all)  # ptys opened inside close on leaving
-
-
-def _nothing(_userspace: Userspace) -> None:
-    """Entering opens no pty (``Userspace.pty`` does)."""
