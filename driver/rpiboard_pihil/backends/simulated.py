@@ -25,13 +25,14 @@ the GPIO part (`sim_gpio.SimGpio`) and the bus parts (`sim_buses`) on the shared
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from types import SimpleNamespace
 from typing import Any
 
 from pihil_emulator import errors as emu
 from pihil_emulator.soc.gpio import FSEL_INPUT, FSEL_OUTPUT, GpioBlock
 
 from ..board_info import BoardInfo
-from ..enums import DeviceErrorCode, Pull
+from ..enums import DeviceErrorCode, Direction, Drive, Edge, Pull
 from ..utility import ErrorQueryResult
 from .base import DEFAULT_I2C_FREQUENCY_HZ, DEFAULT_UART_FORMAT, Identity, UartFormat
 from .sim_buses import SimI2c, SimSpi, SimUart
@@ -74,6 +75,10 @@ __all__ = [
 
 class SimulatedBackend(SimGpio, SimI2c, SimSpi, SimUart):
     """The emulator behind the driver API."""
+
+    gpio_enums = SimpleNamespace(Direction=Direction, Pull=Pull, Drive=Drive, Edge=Edge)
+    """The enums the GPIO calls take, for the emulator's userspace (/dev/gpiochip*), which
+    does not import the driver."""
 
     simulated = True
 

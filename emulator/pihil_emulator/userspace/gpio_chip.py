@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -85,13 +84,9 @@ class GpioChip:
         """The line-state notifier chain: every open chip file."""
         config = tuple(getattr(getattr(us.board, "profile", None), "config", ()) or ())
         self.persist_outputs = not any("strict_gpiod" in line for line in config)
-        backend_globals = type(self.kernel).gpio_set_direction.__globals__
-        self.enums: Any = types.SimpleNamespace(
-            **{name: backend_globals[name] for name in ("Direction", "Pull", "Drive", "Edge")}
-        )
-        """The backend's enums (Direction, Pull, Drive, Edge), from the namespace its methods
-        run in (the emulator does not import the driver; this holds even if a test has
-        dropped the backend's module from ``sys.modules``)."""
+        self.enums: Any = self.kernel.gpio_enums
+        """The backend's enums (Direction, Pull, Drive, Edge): the emulator does not import
+        the driver, the backend hands them over."""
 
     @property
     def ngpio(self) -> int:
