@@ -41,26 +41,14 @@ class PartInfo:
 
 PARTS: Final[Mapping[str, PartInfo]] = MappingProxyType(
     {
-        "pcf8523": PartInfo("i2c", "NXP PCF8523 RTC"),
-        "pcf85063a": PartInfo("i2c", "NXP PCF85063A RTC"),
-        "lm75b": PartInfo("i2c", "NXP LM75B temperature sensor"),
-        "tpa6130a2": PartInfo("i2c", "TI TPA6130A2 headphone amplifier"),
-        "emc2301": PartInfo("i2c", "Microchip EMC2301 fan controller"),
-        "hat-eeprom": PartInfo("i2c", "HAT ID EEPROM (24C32 holding an R-Pi image)"),
-        "24c32": PartInfo("i2c", "24C32 I2C EEPROM"),
-        "sht3x": PartInfo("i2c", "Sensirion SHT3x humidity/temperature sensor"),
-        "w25q": PartInfo("spi", "Winbond W25Q SPI NOR flash"),
-        "mcp3008": PartInfo("spi", "Microchip MCP3008 8-channel 10-bit ADC"),
-        "nmea-gps": PartInfo("uart", "GPS receiver sending NMEA sentences"),
-        "console": PartInfo("uart", "serial terminal on the far end of a UART"),
-        "led": PartInfo("gpio", "LED driven by a GPIO"),
-        "buzzer": PartInfo("gpio", "buzzer switched by a GPIO (through a transistor)"),
-        "ir-receiver": PartInfo("gpio", "IR receiver module (demodulated output to a GPIO)"),
         "pcm5100a": PartInfo("none", "TI PCM5100A I2S audio DAC (hardware-configured, no I2C)"),
         "attiny4": PartInfo("none", "Microchip ATtiny4 power-button controller (no I2C)"),
     }
 )
-"""The parts a profile may name (model strings); a misspelt one is an error."""
+"""The parts a profile may name that have no device model (a board's I2S DAC, its power
+microcontroller); every modelled part comes from the device registry with its bus kind and
+description (`build._known_models`), so a new device model is registered in one place.
+A misspelt part is an error."""
 
 BUS_KINDS: Final = ("i2c", "spi", "uart")
 BUS_ROLES: Final[Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]] = MappingProxyType(
