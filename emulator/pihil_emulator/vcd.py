@@ -11,9 +11,10 @@ real time). One-bit wires need two short lines a change, so the file is
 written directly here; the tests read it back with pyvcd's tokenizer.
 
 Lazy waveforms (issue 13 item 3): a closed-form SPI run reaches a recorder as one
-`SpiWave` (vcd_spi.py: the bytes both ways, the bit period, the start time), not as an
-`Edge` per SCLK/MOSI/MISO change (`add_wave`); its text is rendered in bulk when the
-recording is flushed (`SpiWave.render`), into this writer's stream. The file is the one the per-edge path writes, byte for byte
+`SpiWave` (vcd_spi.py: the bytes both ways, the bit period, the start time), and a
+closed-form BSC transfer as one `I2cWave` (vcd_i2c.py: its bytes as bit cells, the
+master's timing), not as an `Edge` per change (`add_wave`, any `Wave`); its text is
+rendered in bulk when the recording is flushed (`Wave.render`), into this writer's stream. The file is the one the per-edge path writes, byte for byte
 (``lazy=False`` is that path; tests/emulator/test_vcd_lazy_spi.py compares them). A
 wave is kept apart only while nothing else is recorded inside its time span; a change
 that lands inside it turns the wave back into edges first, so ties sort as before.
@@ -33,10 +34,9 @@ from collections.abc import Iterable
 from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
-from typing import ClassVar, TextIO
+from typing import ClassVar, Protocol, TextIO
 
 from .errors import ConfigurationError
-from .vcd_spi import SpiWave
 from .world.clock import World
 from .world.edges import Edge
 from .world.net import Net
@@ -80,6 +80,41 @@ def _checked_path(path: object) -> Path:
             f"cannot write a VCD at {text!r}: {str(folder)!r} is a file, not a folder"
         )
     return out
+
+
+class Wave(Protocol):
+    """A closed-form run as compact data (`vcd_spi.SpiWave`, `vcd_i2c.I2cWave`): what
+    `VcdRecorder.add_wave` keeps until it writes the run."""
+
+    @property
+    def last_ns(self) -> int:
+        """The time of its last edge."""
+        ...
+
+    @property
+    def held(self) -> int:
+        """What it counts for in the recorder's held changes (its bytes)."""
+        ...
+
+    def recordable(self, recorded: dict[str, str]) -> bool:
+        """Whether a recorder of these nets keeps it as data (else its edges go in)."""
+        ...
+
+    def first_ns(self, recorded: dict[str, str]) -> int:
+        """No edge on a net of ``recorded`` is earlier."""
+        ...
+
+    def edges(self) -> list[Edge]:
+        """Its edges one by one, in the order a recorder watching the nets sees them."""
+        ...
+
+    def edge_count(self, recorded: dict[str, str]) -> int: ...
+
+    def render(
+        self, ids: dict[str, str], last: dict[str, bool], t_prev: int, shift: int
+    ) -> tuple[str, int] | None:
+        """The text the recorder writes for `edges` (and the last ``#t``), or None."""
+        ...
 
 
 FLUSH_CHANGES = 1 << 16
@@ -135,9 +170,9 @@ class VcdRecorder:
         self._shift = 0
         self.written_changes = 0
         self.lazy = True
-        """Keep closed-form runs as `SpiWave` data until written (False: their edges at
+        """Keep closed-form runs as `Wave` data until written (False: their edges at
         once, the reference path)."""
-        self._waves: list[tuple[int, int, SpiWave]] = []  # (first, last edge, wave), in time order
+        self._waves: list[tuple[int, int, Wave]] = []  # (first, last edge, wave), in time order
         self._wave_last = -1  # the last edge of the pending waves (-1: none)
         self._wave_held = 0  # bytes of the pending waves
         self._latest = self._start_ns  # the latest time a computed edge was added at
@@ -165,12 +200,13 @@ class VcdRecorder:
         if len(self._changes) + self._wave_held >= self._next_flush:
             self.flush()
 
-    def add_wave(self, wave: SpiWave) -> None:
-        """Add a closed-form SPI run; it stays compact data until written (see the module
-        docstring), unless ``lazy`` is off, no SCLK of it is recorded, or something is
-        already recorded at or after its first edge: then its edges go in one by one."""
+    def add_wave(self, wave: Wave) -> None:
+        """Add a closed-form SPI run or I2C transfer; it stays compact data until written
+        (see the module docstring), unless ``lazy`` is off, the wave does not keep on these
+        nets (`Wave.recordable`: no SCLK of an SPI run recorded), or something is already
+        recorded at or after its first edge: then its edges go in one by one."""
         ids = self._ids
-        if not self.lazy or not wave.tx or not any(n in ids for n in wave.sclk):
+        if not self.lazy or not wave.recordable(ids):
             self.add_edges(wave.edges())
             return
         first = wave.first_ns(ids)
@@ -183,7 +219,7 @@ class VcdRecorder:
         last = wave.last_ns
         self._waves.append((first, last, wave))
         self._wave_last = last
-        self._wave_held += len(wave.tx)
+        self._wave_held += wave.held
         self._latest = last
         if len(self._changes) + self._wave_held >= self._next_flush:
             self.flush()
@@ -263,7 +299,7 @@ class VcdRecorder:
         self.written_changes += len(changes)
         file.write("".join(out))
 
-    def _write_wave(self, wave: SpiWave) -> None:
+    def _write_wave(self, wave: Wave) -> None:
         file = self._open()
         rendered = wave.render(self._ids, self._last, self._t_prev, self._shift)
         if rendered is None:
@@ -305,7 +341,7 @@ class VcdRecorder:
             if at > pos:
                 self._write(changes[pos:at])
             self._write_wave(wave)
-            self._wave_held -= len(wave.tx)
+            self._wave_held -= wave.held
             pos = at
         if cut > pos:
             self._write(changes[pos:cut])

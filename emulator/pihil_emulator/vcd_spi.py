@@ -98,6 +98,16 @@ class SpiWave:
                     out.append(Edge(trail, name, not active))
         return out
 
+    @property
+    def held(self) -> int:
+        """What the run counts for in a recorder's held changes (its bytes)."""
+        return len(self.tx)
+
+    def recordable(self, recorded: dict[str, str]) -> bool:
+        """Whether a recorder of ``recorded`` keeps it as data: it has bytes and an SCLK of
+        it is recorded (`first_ns` and `render` count from SCLK)."""
+        return bool(self.tx) and any(n in recorded for n in self.sclk)
+
     def first_ns(self, recorded: dict[str, str]) -> int:
         """The first edge on a net of ``recorded`` (one of `sclk` at least is)."""
         first = self.t0_ns + self._ns((1 - self.cpha) * self.half_cycles)  # the first SCLK edge

@@ -111,6 +111,10 @@ class VirtualBus:
         self._scl_rel = scl_released
         self._names = names
         self.log = log
+        self.reactions_first = False
+        """Log the SDA changes the slaves make in answer to an SCL edge before that edge, as
+        a recorder that watches SCL after the slave hub sees them on real nets (the hub
+        drives SDA from inside its SCL watcher); False: the edge first."""
         self.sda = all(s.sda_raw for s in self.slaves) if self.slaves else not sda_ext_low
         self.scl = all(s.scl_raw for s in self.slaves) if self.slaves else not scl_ext_low
         self.sda = self._level(
@@ -144,13 +148,17 @@ class VirtualBus:
             self.m_scl or self._scl_ext or any(s.holds_scl for s in self.slaves),
             self._scl_rel,
         )
+        held: Edge | None = None  # an SCL edge logged after the slaves' answers to it
         if scl != self.scl:
             self.scl = scl
             if scl:
                 self.scl_rose = t
             self._queue.append((True, scl))
             if self.log is not None:
-                self.log.append(Edge(t, self._names[1], scl))
+                if self.reactions_first and not self._busy:
+                    held = Edge(t, self._names[1], scl)
+                else:
+                    self.log.append(Edge(t, self._names[1], scl))
         sda = self._level(
             self.sda,
             self.m_sda or self._sda_ext or any(s.sda_low for s in self.slaves),
@@ -175,6 +183,8 @@ class VirtualBus:
                         s.sda_edge(level, t)
         finally:
             self._busy = False
+            if held is not None and self.log is not None:
+                self.log.append(held)
 
     # -- MasterWire ------------------------------------------------------------------
     def drive_scl(self, low: bool) -> None:

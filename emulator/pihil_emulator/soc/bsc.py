@@ -103,6 +103,13 @@ class BscBlock(BscController):
     """One BSC master (bsc0, bsc1, and bsc3-6 on the BCM2711) and the Linux driver's entry
     points on it; see the module docstring."""
 
+    def __init__(self, soc: Soc, name: str) -> None:
+        super().__init__(soc, name)
+        self.wave_path_count = 0
+        """Transfers the closed form has run with VCD recorders on the pins, their waveform
+        handed to the recorders as data (`pihil_emulator.soc.bsc_wave`); `fast_path_count`
+        counts the others."""
+
     # ----------------------------------------------------------------------------------
     # The Linux i2c-bcm2835 driver, as the driver's entry points
     # ----------------------------------------------------------------------------------

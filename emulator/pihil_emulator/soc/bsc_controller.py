@@ -29,8 +29,9 @@ values. The controller:
 
 Wire timing and the clock-stretching bug are `pihil_emulator.buses.i2c_timing`; the
 bytes run at transaction level (computed ahead, the FIFO and status settled
-lazily from the byte times) unless something watches the pins edge by edge (a VCD
-recorder, an edge queue) or ``level = "pin"`` is set, then at pin level.
+lazily from the byte times) unless something watches the pins edge by edge (an edge
+queue, a VCD recorder along with anything else: VCD recorders alone get the pin level's
+waveform as data, `bsc_wave`) or ``level = "pin"`` is set, then at pin level.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import simpy
 from ..buses.i2c_slave import I2cSlave, hub_for
 from ..buses.i2c_target import I2cTarget, StretchPhase
 from ..buses.i2c_timing import BscTiming, ByteOutcome, effective_cdiv
-from ..buses.i2c_wire import BscWire, BusHung, ByteRun, NetLines, PinWire, TransactionWire
+from ..buses.i2c_wire import BscWire, BusHung, ByteRun, PinWire, TransactionWire
 from ..errors import ConfigurationError
 from ..vcd import VcdRecorder
 from ..world.clock import NS_PER_S, World
@@ -77,6 +78,7 @@ from .bsc_map import (
 )
 from .bsc_map import ErrorInfo as _ErrorInfo
 from .bsc_map import Xfer as _Xfer
+from .bsc_wave import watched_wire
 from .registers import RegisterBlock, RegisterMap
 
 if TYPE_CHECKING:
@@ -127,8 +129,8 @@ class BscController(RegisterBlock):
         self.sda_signal, self.scl_signal = _signals(name)
         self.owner = name
         self.level: Level = "auto"
-        """``"auto"``: pin level while a VCD recorder or edge queue watches the pins, else
-        transaction level; or force one."""
+        """``"auto"``: pin level while an edge queue or a VCD recorder watches the pins (only
+        recorders: their waveform from the transaction level, `bsc_wave`); or force one."""
         self.adapter_timeout_ns = LINUX_ADAPTER_TIMEOUT_NS
         self._fifo: deque[int] = deque()
         self._timeline: deque[_Event | _RunEntry] = deque()
@@ -537,16 +539,8 @@ class BscController(RegisterBlock):
         slaves = self.slaves()
         self._wire_slaves = slaves
         if sda and scl and self._pin_level(sda + scl):
-            gpio = self.soc.gpio
-            lines = NetLines(
-                self.world,
-                sda[0],
-                scl[0],
-                functools.partial(gpio.drive_signal, self.sda_signal, self.owner),
-                functools.partial(gpio.drive_signal, self.scl_signal, self.owner),
-            )
-            self.last_level = "pin"
-            return PinWire(timing, lines)
+            self.last_level = "pin"  # edges on the nets, or to the recorders: bsc_wave
+            return watched_wire(self, timing, sda, scl, slaves)
         self.last_level = "transaction"
         return TransactionWire(
             timing, self.world, slaves, sda[0] if sda else None, scl[0] if scl else None, self.owner

@@ -20,6 +20,9 @@ changed nothing, and the slow path runs as before):
   CLKT pending) and no driver call is in progress;
 - the bus runs at transaction level (no VCD recorder or edge queue on SDA/SCL, ``level``
   not ``"pin"``), nothing outside drives the lines, and every slave is idle and fault-free;
+  or VCD recorders are all that watches SDA/SCL (`bsc_wave.wave_recorders`): then the
+  same run hands them its waveform as data (`bsc_wave.WaveWire`, ``last_level`` "pin",
+  counted in ``wave_path_count``, not ``fast_path_count``);
 - no SimPy event is due before the latest STOP the transfer can make, so no other process
   can act, or look at the registers or a device, in between; and it ends inside the
   adapter timeout. Events already finished (the stop marker a previous run left at
@@ -60,6 +63,7 @@ from ..buses.i2c_wire import BscWire, BusHung, ByteRun, FastBus, SimGen, Transac
 from ..errors import ConfigurationError
 from ..world.net import Net
 from .bsc_map import FIFO_DEPTH, ErrorInfo, Xfer
+from .bsc_wave import WaveWire, one_sender, wave_recorders, wave_timing
 
 if TYPE_CHECKING:
     from .bsc import BscBlock
@@ -236,12 +240,20 @@ def fast_transfer(
     if t_end - now >= block.adapter_timeout_ns or env.peek() <= t_end:
         return None
     pin, slaves = block._bus_view(sda, scl)
+    wire: TransactionWire
     if pin:
-        return None
-    # what the controller's _make_wire does at transaction level
-    block._wire_slaves = slaves
-    block.last_level = "transaction"
-    wire = TransactionWire(timing, world, slaves, sda[0], scl[0], block.owner)
+        # only VCD recorders watch: the same run, its waveform handed to them (bsc_wave)
+        seen = wave_recorders(block.level, world, block.soc.gpio, sda, scl)
+        if seen is None or not wave_timing(timing) or not one_sender(slaves, msgs):
+            return None
+        block._wire_slaves = slaves
+        block.last_level = "pin"  # what the recorders get: the pin level's edges
+        wire = WaveWire(timing, world, slaves, sda[0], scl[0], block.owner, *seen)
+    else:
+        # what the controller's _make_wire does at transaction level
+        block._wire_slaves = slaves
+        block.last_level = "transaction"
+        wire = TransactionWire(timing, world, slaves, sda[0], scl[0], block.owner)
     fast = wire.closed_form(t0)
     if fast is not None:
         return _run(block, msgs, wire, fast, t0)
@@ -328,6 +340,11 @@ def _done(
     """The STOP made at ``t_stop``: the clock there, and the state the driver's DONE interrupt
     and ``bcm2835_i2c_complete`` leave; the NACK raised as the driver fails the call."""
     last = msgs[-1]
+    if isinstance(wire, WaveWire):
+        wire.deliver()  # before the clock moves: a recorder keeps it as data from now on
+        block.wave_path_count += 1
+    else:
+        block.fast_path_count += 1
     block.world.env._now = t_stop
     wire.finish()
     # what bcm2835_i2c_complete leaves: C cleared (CLEAR, I2CEN off), S write-1-cleared
@@ -343,7 +360,6 @@ def _done(
     block._bus_free_at = t_stop + wire.timing.ns(wire.timing.half)
     block._transferred = transferred
     block.last_error = nack
-    block.fast_path_count += 1
     if nack is not None:
         block._raise_nack(msgs)
     return results
@@ -449,5 +465,7 @@ def _fall_back(
             ("start", (t0, byte), out, t_end),
             ("writes", (tuple(data),), run, run.ends[-1]),
         ]
+    if isinstance(wire, WaveWire):
+        wire._slow()  # the rest on the virtual bus, its edges to the recorders
     block._next_wire = ReplayWire(wire, ops)
     return None
