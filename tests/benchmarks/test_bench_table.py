@@ -275,7 +275,7 @@ def rows() -> list[Row]:
             _i2c(256, 100_000, 120)),
         Row("i2c400_1", "I2C 400 kHz, 1-byte read", "RTF", "0.99", 15, AT_LEAST,
             _i2c(1, 400_000, 1500)),
-        Row("i2c100_pin_vcd_1", "I2C 100 kHz, pin level, with VCD, 1 byte", "RTF", "0.85-1.10",
+        Row("i2c100_pin_vcd_1", "I2C 100 kHz with VCD, 1 byte", "RTF", "0.85-1.10",
             5, AT_LEAST, _i2c(1, 100_000, 150, vcd=True)),
         Row("i2c100_pin_vcd_16", "same, 16 bytes", "RTF", "0.85-1.10", 5, AT_LEAST,
             _i2c(16, 100_000, 50, vcd=True)),

@@ -340,12 +340,15 @@ def test_an_absent_address_takes_the_fast_path_and_fails_as_the_driver_does() ->
     assert bsc1(fast).fast_path_count == 1
 
 
-def test_a_vcd_recorder_turns_the_fast_path_off(tmp_path: Any) -> None:
-    """With a recorder on SDA/SCL the transfer runs at pin level, edge by edge."""
+def test_a_vcd_recorder_takes_the_wave_path_not_the_plain_fast_path(tmp_path: Any) -> None:
+    """With only a recorder on SDA/SCL the transfer is computed at transaction level and the
+    recorder is handed its waveform as data (soc/bsc_wave.py; tests/emulator/
+    test_vcd_lazy_i2c.py proves the file equal to the pin level's): not the plain fast path."""
     board = build("mirkopc", 0, True)
     with board.record_vcd(tmp_path / "i2c.vcd", ["GPIO2", "GPIO3"]):
         bsc1(board).transfer([I2cMessage(PLAIN, False, b"\x00"), I2cMessage(PLAIN, True, 1)])
     assert bsc1(board).fast_path_count == 0
+    assert bsc1(board).wave_path_count == 1
     assert bsc1(board).last_level == "pin"
     bsc1(board).transfer([I2cMessage(PLAIN, True, 1)])  # recorder closed: fast again
     assert bsc1(board).fast_path_count == 1

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..faults import Fault
+from . import uart_vcd  # noqa: F401 - registers the VCD tap of the noise published here
 from .uart_line import Glitch, UartLines
 from .uart_target import UartTarget
 

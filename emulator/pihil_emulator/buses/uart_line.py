@@ -407,13 +407,18 @@ class UartLines:
             listener.add_glitches(glitches)
 
 
-_TAPPER: Callable[[UartLines, list[Net]], None] | None = None
+RecorderTapper = Callable[[UartLines, list[Net]], None]
+"""Gives open VCD recorders on a published node a tap (`uart_vcd.tap_recorders`)."""
+
+_TAPPERS: list[RecorderTapper] = []
+
+
+def add_recorder_tapper(tapper: RecorderTapper) -> None:
+    """Register ``tapper`` (uart_vcd does at import; it builds on this module)."""
+    if tapper not in _TAPPERS:
+        _TAPPERS.append(tapper)
 
 
 def _tap_recorders_impl(hub: UartLines, nets: list[Net]) -> None:
-    global _TAPPER
-    if _TAPPER is None:
-        from .uart_vcd import tap_recorders  # uart_vcd builds on this module
-
-        _TAPPER = tap_recorders
-    _TAPPER(hub, nets)
+    for tapper in _TAPPERS:
+        tapper(hub, nets)

@@ -18,6 +18,7 @@ import simpy
 
 from ..world.clock import World
 from ..world.net import Net
+from . import uart_vcd  # noqa: F401 - registers the VCD tap of the bursts published here
 from .uart_line import EPS_NS, Burst, LineListener, LineSettings, UartLines
 
 

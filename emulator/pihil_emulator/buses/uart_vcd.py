@@ -25,7 +25,7 @@ from types import TracebackType
 
 from ..vcd import VcdRecorder
 from ..world.net import Circuit, Net
-from .uart_line import Burst, Glitch, LineTimeline, UartLines
+from .uart_line import Burst, Glitch, LineTimeline, UartLines, add_recorder_tapper
 
 
 class _NetTap:
@@ -143,3 +143,6 @@ def tap_recorders(hub: UartLines, nets: Iterable[Net]) -> None:
                     and not getattr(owner, "_closed", False)
                 ):
                     UartVcdTap(owner, hub.circuit)
+
+
+add_recorder_tapper(tap_recorders)
