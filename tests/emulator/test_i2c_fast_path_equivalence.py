@@ -242,7 +242,7 @@ def state(board: Board) -> dict[str, object]:
         ),
         "devices": [device_state(d) for d in (*board.devices.values(), *targets(board))],
         "attached": [a.device.name for a in board.attachments.on_bus("i2c1")],  # type: ignore[attr-defined]
-        "queue": sorted((t, p) for t, p, _, e in board.world.env._queue if _live(e)),
+        "queue": sorted((t, p) for t, p, _, e in board.world.env.pending if _live(e)),
     }
 
 

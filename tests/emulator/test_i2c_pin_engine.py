@@ -10,7 +10,6 @@ from collections.abc import Generator
 from typing import Any
 
 import pytest
-import simpy
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from pihil_emulator.buses import i2c_wire
 from pihil_emulator.buses.i2c_master import I2cMessage
 from pihil_emulator.errors import BusError
 from pihil_emulator.world.edges import EdgeQueue
+from pihil_emulator.world.scheduler import Scheduler
 
 try:  # tests/ as packages, or as plain directories (rootdir on sys.path)
     from .i2c_rig import PointerTarget, make_rig
@@ -114,15 +114,15 @@ def test_the_quiet_skip_schedules_no_timer_per_edge(
     with the skip (the driver's and the controller's wake-ups) and one or more per edge without,
     so the comparison above really compares two ways of running."""
     scheduled = 0
-    original = simpy.Environment.schedule
+    original = Scheduler.schedule
 
-    def counting(self: simpy.Environment, *args: Any, **kwargs: Any) -> None:
+    def counting(self: Scheduler, *args: Any, **kwargs: Any) -> None:
         nonlocal scheduled
         scheduled += 1
         original(self, *args, **kwargs)
 
     s = Scenario("BCM2711", False, 100_000, 0, (I2cMessage(0x48, True, 16),), (), False)
-    monkeypatch.setattr(simpy.Environment, "schedule", counting)
+    monkeypatch.setattr(Scheduler, "schedule", counting)
     result, _, edges, _, _, _ = observe(s, quiet_skip, 0)
     assert result == [bytes(range(16))]
     scl_edges = sum(e.net == "GPIO3" for e in edges)

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from pihil_emulator.board import Board
 from pihil_emulator.devices.registry import create_device
 from pihil_emulator.faults import StuckNet
-from pihil_emulator.snapshot import BoardSnapshot, SnapshotError, WorldState
 from pihil_emulator.multiboard import BoardWorld
+from pihil_emulator.snapshot import BoardSnapshot, SnapshotError, WorldState
 
 from .test_snapshot_rig import TRAFFIC, Op, fingerprint, open_board, ops, run_ops
 

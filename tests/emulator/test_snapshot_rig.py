@@ -183,7 +183,7 @@ def fingerprint(board: Board) -> dict[str, Any]:
     return {
         "time": board.now_ns,
         "random": board.world.random.getstate(),
-        "queue": sorted((t, p) for t, p, _, _ in env._queue),
+        "queue": sorted((t, p) for t, p, _, _ in env.pending),
         "blocks": blocks,
         "nets": nets,
         "wires": [w.label for w in board.circuit.wires],

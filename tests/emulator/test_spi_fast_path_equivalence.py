@@ -154,7 +154,7 @@ def state(board: Board) -> dict[str, object]:
         "flash": (bytes(flash._mem), flash.status, flash.selected, flash._phase),
         "adc": (adc.conversions, adc.selected),
         # pending events that do something (SimPy leaves run_for's stop event behind)
-        "queue": sorted((t, p) for t, p, _, e in board.world.env._queue if e.callbacks),
+        "queue": sorted((t, p) for t, p, _, e in board.world.env.pending if e.callbacks),
     }
 
 

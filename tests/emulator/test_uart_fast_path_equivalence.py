@@ -103,7 +103,7 @@ def state(board: Board) -> dict[str, object]:
         "tx": (bytes(tx.pending), tx.sent, tx.busy_until_ns, tx.busy(), tx.queued()),
         "counts": block.error_counts(),
         # pending events that do something (SimPy leaves its stop events behind)
-        "queue": sorted((t, p) for t, p, _, e in board.world.env._queue if e.callbacks),
+        "queue": sorted((t, p) for t, p, _, e in board.world.env.pending if e.callbacks),
     }
 
 

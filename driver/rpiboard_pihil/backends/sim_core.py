@@ -86,7 +86,7 @@ def translated(fn: Callable[P, T]) -> Callable[P, T]:
         assert isinstance(backend, SimCore)
         # `now_ns` without its calls (every translated call pays them): SimPy's clock, made an
         # int only when an error needs it
-        start = backend._world.env._now
+        start = backend._world.env.time_ns
         try:
             return fn(*args, **kwargs)
         except emu.EmulatorError as exc:

@@ -32,6 +32,7 @@ import simpy
 from ..world.clock import World
 from ..world.edges import Edge
 from ..world.net import Drive, Net
+from ..world.scheduler import Scheduler
 from .i2c_closed_form import ByteRun, FastBus
 from .i2c_slave import I2cSlave, hub_for
 from .i2c_timing import BscSequencer, BscTiming, ByteOutcome, WaitRise
@@ -111,7 +112,7 @@ class NetLines:
         self._timer: simpy.Event | None = None
         self._rise_wanted = False
         self._outcome: tuple[Any, Exception | None] | None = None
-        self._quiet = _QUIET_SKIP and type(self.env) is simpy.Environment
+        self._quiet = _QUIET_SKIP and type(self.env) is Scheduler
         self._unwatch = [scl.watch(self._scl_changed), sda.watch(self._sda_changed)]
 
     def close(self) -> None:
@@ -220,7 +221,7 @@ class NetLines:
                 send = None
                 if req > env.now:
                     if quiet and env.peek() > req:
-                        env._now = req  # nothing else is due until then: see _QUIET_SKIP
+                        env.time_ns = req  # nothing else is due until then: see _QUIET_SKIP
                         continue
                     timer = self._timer = env.timeout(req - env.now)
                     timer.callbacks.append(self._on_timer)
@@ -256,9 +257,10 @@ _QUIET_SKIP = True
 due before it (``env.peek()`` later than the edge), instead of scheduling a timer and
 stepping to it. The two are the same run: nothing else can act, or look at a net, between
 now and then, the edge is made on the nets at its own instant, and every watcher sees it
-as it would from a timer; anything a watcher schedules bounds the next skip. SimPy has no
-public call for it, so it sets ``Environment._now`` (plain `simpy.Environment` only; a
-real-time environment gets timers). About 0.7 µs saved per edge."""
+as it would from a timer; anything a watcher schedules bounds the next skip. It sets the
+board's `Scheduler` clock (world/scheduler.py: the clock is its own attribute, not SimPy's
+private one; another environment, a real-time one, gets timers). About 0.7 µs saved per
+edge."""
 
 
 # ------------------------------------------------------------------------------------

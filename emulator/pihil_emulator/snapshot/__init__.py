@@ -69,7 +69,7 @@ def in_flight(environment: Any) -> list[Any]:
     import simpy
 
     found: dict[int, Any] = {}
-    for _, _, _, event in environment._queue:
+    for _, _, _, event in environment.pending:
         for callback in event.callbacks or ():
             owner = getattr(callback, "__self__", None)
             if isinstance(owner, simpy.Process) and owner.is_alive:

@@ -54,14 +54,13 @@ from collections import deque
 from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
-import simpy
-
 from ..buses.i2c_master import I2cMessage
 from ..buses.i2c_slave import I2cSlave
 from ..buses.i2c_timing import BscTiming, ByteOutcome
 from ..buses.i2c_wire import BscWire, BusHung, ByteRun, FastBus, SimGen, TransactionWire
 from ..errors import ConfigurationError
 from ..world.net import Net
+from ..world.scheduler import Scheduler
 from .bsc_map import FIFO_DEPTH, ErrorInfo, Xfer
 from .bsc_wave import WaveWire, one_sender, wave_recorders, wave_timing
 
@@ -201,15 +200,15 @@ def _idle(block: BscBlock) -> bool:
     )
 
 
-def _step_finished(env: simpy.Environment) -> None:
+def _step_finished(env: Scheduler) -> None:
     """Step the events at the head of the queue that are due now and have nothing left to run
     (``run(until=event)`` puts its stop event back with no callbacks): the slow run would
     step them first (priority -1), with no effect but their removal."""
-    queue = env._queue
-    now = env._now
+    queue = env.pending
+    now = env.time_ns
     while queue:
         t, _, _, event = queue[0]
-        if t > now or event.callbacks or not event._ok:
+        if t > now or event.callbacks or not event.ok:
             return
         env.step()
 
@@ -225,13 +224,13 @@ def fast_transfer(
         return None
     world = block.world
     env = world.env
-    if type(env) is not simpy.Environment:
-        return None  # a real-time environment paces its steps: it gets them
+    if type(env) is not Scheduler:
+        return None  # another environment (a real-time one paces its steps) gets them
     try:
         timing = block.timing()
     except ConfigurationError:
         return None  # the slow path raises it, from the same place
-    if env._queue:
+    if env.pending:
         _step_finished(env)
     now = world.now_ns
     t0 = max(now, block._bus_free_at)
@@ -345,7 +344,7 @@ def _done(
         block.wave_path_count += 1
     else:
         block.fast_path_count += 1
-    block.world.env._now = t_stop
+    block.world.env.time_ns = t_stop  # nothing is due before the STOP (checked above)
     wire.finish()
     # what bcm2835_i2c_complete leaves: C cleared (CLEAR, I2CEN off), S write-1-cleared
     values = block._values

@@ -106,7 +106,7 @@ class SimClock:
     # -- time ------------------------------------------------------------------------------
     @property
     def now_ns(self) -> int:
-        return int(self.world.env._now)  # SimPy's clock, read without a call (see net.py)
+        return self.world.env.time_ns  # the scheduler's clock, read without a call (net.py)
 
     def elapsed_ns(self) -> int:
         """Simulated time since the userspace began (paced: after catching up with the wall)."""

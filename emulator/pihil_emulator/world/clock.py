@@ -8,14 +8,14 @@ nothing while nobody looks. The same seed gives the same run.
 from __future__ import annotations
 
 import contextlib
-import heapq
 import random
 from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
 from simpy.core import StopSimulation
-from simpy.events import URGENT
+
+from .scheduler import Scheduler
 
 NS_PER_S = 1_000_000_000
 NS_PER_MS = 1_000_000
@@ -36,40 +36,23 @@ class World:
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
-        self.env = simpy.Environment(initial_time=0)
+        self.env = Scheduler()
+        """The SimPy environment (world/scheduler.py: its clock and queue in the open)."""
         self.random = random.Random(seed)
 
     @property
     def now_ns(self) -> int:
         """Simulated time in integer nanoseconds."""
-        return int(self.env.now)
+        return self.env.time_ns
 
     def advance_if_idle(self, end_ns: int) -> bool:
-        """Set the clock to ``end_ns`` in one step if nothing would happen on the way; True if so.
-
-        Nothing happens when every event due at or before ``end_ns`` does nothing when
-        processed: no callbacks and not failed (the stop events SimPy leaves behind after a
-        ``run_for`` or ``run_until``, the guard timeouts of finished waits). Those are
-        processed (taken off the queue) and the clock set, which is what running the
-        scheduler to ``end_ns`` would do (SimPy's event ids keep ordering later events as
-        before). Anything else due by then (a fault, a device's timer, another board's
-        process) leaves everything as it was and gives False: the caller runs the scheduler.
-        """
-        env = self.env
-        queue = env._queue  # SimPy has no public "advance an idle clock"
-        if end_ns < env._now:
-            return False
-        for t, _, _, event in queue:
-            if t <= end_ns and (event.callbacks != [] or not event._ok):
-                return False
-        while queue and queue[0][0] <= end_ns:
-            heapq.heappop(queue)[3].callbacks = None  # type: ignore[assignment]  # processed
-        env._now = end_ns
-        return True
+        """`Scheduler.advance_if_idle`: the clock to ``end_ns`` in one step if nothing would
+        happen on the way (True), else nothing changes (False: run the scheduler)."""
+        return self.env.advance_if_idle(end_ns)
 
     def advance_idle(self, duration_ns: int) -> None:
         """``run_for(duration_ns)``, in one step when nothing is due (`advance_if_idle`)."""
-        if duration_ns <= 0 or not self.advance_if_idle(int(self.env._now) + duration_ns):
+        if duration_ns <= 0 or not self.env.advance_if_idle(self.env.time_ns + duration_ns):
             self.run_for(duration_ns)
 
     def timeout(self, delay_ns: int, value: Any = None) -> simpy.Timeout:
@@ -105,12 +88,14 @@ class World:
             raise ValueError(f"cannot run for a negative time, got {duration_ns} ns")
         if duration_ns == 0:
             return
-        # SimPy's own ``run(until=t)`` event, made here so that it can be defused when the
-        # run ends in an exception (urgent: it stops before other events due at ``t``)
-        until = simpy.Event(self.env)
-        until._ok, until._value = True, None
-        self.env.schedule(until, URGENT, int(duration_ns))
-        self._run(until)
+        # SimPy's ``run(until=t)`` (its stop event is urgent: it stops before other events
+        # due at ``t``); when the run ends in an exception the stop is taken off that event,
+        # or a later run would stop when it fires and advance the wrong amount
+        try:
+            self.env.run(until=self.env.time_ns + int(duration_ns))
+        except BaseException:
+            self.env.defuse_stops()
+            raise
 
     def _run(self, until: simpy.Event) -> Any:
         """``env.run(until=...)``; when an exception (a fault raised by a process, Ctrl-C)

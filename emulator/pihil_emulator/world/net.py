@@ -127,7 +127,7 @@ class Net:
                 else:
                     return
                 node.level = level
-                now = node.env._now  # Environment.now without its property call
+                now = node.env.time_ns  # Environment.now without its property call
                 if now.__class__ is not int:  # as World.now_ns: whole nanoseconds
                     now = int(now)
                 for net in node.nets:
@@ -254,7 +254,7 @@ class Node:
         else:
             return
         self.level = level
-        now = self.env._now  # World.now_ns without its calls (the per-edge path)
+        now = self.env.time_ns  # World.now_ns without its calls (the per-edge path)
         if now.__class__ is not int:
             now = int(now)
         for net in self.nets:  # a tuple: a watcher that rewires the node makes a new one
