@@ -183,6 +183,25 @@ def test_restore_drops_a_process_in_flight() -> None:
     assert fingerprint(board) == before
 
 
+def test_restore_ends_a_dropped_process_now() -> None:
+    """A process in flight at restore is ended then (its ``finally`` runs before the state is
+    written back), not at some later garbage collection."""
+    board = Board.from_profile("mirkopc")
+    snap = board.snapshot()
+    ended: list[int] = []
+
+    def device_timer() -> Any:
+        try:
+            yield board.world.timeout(10_000_000)
+        finally:
+            ended.append(board.now_ns)
+
+    board.world.process(device_timer())
+    board.run_for(1_000)
+    board.restore(snap)
+    assert ended == [1_000]
+
+
 def test_a_snapshot_of_another_board_is_refused() -> None:
     mirkopc = Board.from_profile("mirkopc")
     other = Board.from_profile("rpi-4b")

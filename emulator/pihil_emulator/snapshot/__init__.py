@@ -81,7 +81,8 @@ def close_processes(processes: Iterable[Any]) -> None:
     """End processes that a restore drops (their ``finally`` blocks run now, before the
     state is written back, not at some later garbage collection)."""
     for process in processes:
-        generator = getattr(process, "_generator", None)
+        generator_of = getattr(process.env, "generator_of", None)  # world/scheduler.py
+        generator = generator_of(process) if generator_of is not None else None
         if isinstance(generator, types.GeneratorType):
             with contextlib.suppress(Exception):  # a dropped process's error is not the caller's
                 generator.close()
