@@ -7,6 +7,7 @@ pin's real level (GPLEV), not the output latch (soc-facts §3.4).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -17,22 +18,64 @@ from .errors import ConfigurationError
 from .validate import boolean, member, seconds_to_ns
 
 if TYPE_CHECKING:
+    from .backends.base import Backend
     from .session import Session
 
 MAX_DEBOUNCE_S = 4294.967295
 """The kernel's debounce_period_us is a u32 of microseconds."""
 
 
+def _no_translation(exc: BaseException) -> None:
+    """`LineAccess.failed` of a backend whose accessors raise driver errors themselves."""
+
+
+class LineAccess:
+    """One line's level accessors, handed to `Gpio` by its backend (``gpio_access(line)``).
+
+    ``write(value)`` is `Backend.gpio_write` and ``read()`` `Backend.gpio_read` for this line,
+    with whatever the backend can resolve once (the bank register, the bit, the line's
+    direction and claim) resolved; the backend swaps them whenever what they resolved
+    changes, so they are always exact. ``failed(exc)``, called with what either raised,
+    raises the driver's exception for it (the backend's own errors, not yet translated, on
+    the direct path) or returns to let ``exc`` through as it is.
+    """
+
+    __slots__ = ("failed", "read", "write")
+
+    def __init__(
+        self,
+        write: Callable[[bool], None],
+        read: Callable[[], bool],
+        failed: Callable[[BaseException], None] = _no_translation,
+    ) -> None:
+        self.write = write
+        self.read = read
+        self.failed = failed
+
+
+def line_access(backend: Backend, line: int) -> LineAccess:
+    """The backend's `LineAccess` for ``line``; one calling ``gpio_write``/``gpio_read`` for a
+    backend without its own (``gpio_access`` is optional: the `Backend` protocol has none)."""
+    own = getattr(type(backend), "gpio_access", None)
+    if own is not None:
+        access: LineAccess = own(backend, line)
+        return access
+    return LineAccess(
+        functools.partial(backend.gpio_write, line), functools.partial(backend.gpio_read, line)
+    )
+
+
 class Gpio:
     """One GPIO line of the SoC. Get it from ``board.gpios[...]``."""
 
-    __slots__ = ("_backend", "_line", "_name", "_session")
+    __slots__ = ("_access", "_backend", "_line", "_name", "_session")
 
     def __init__(self, session: Session, line: int) -> None:
         self._session = session
         self._backend = session.backend
         self._line = line
         self._name = f"GPIO{line}"
+        self._access = line_access(session.backend, line)
 
     @property
     def name(self) -> str:
@@ -97,14 +140,19 @@ class Gpio:
     def value(self) -> bool:
         """The pin's level as the SoC reads it (GPLEV): True is high."""
         # the hot path of every GPIO test: Session.call inlined (same lock, same checks), the
-        # lock taken by acquire/release, which costs half of a with statement
+        # lock taken by acquire/release, which costs half of a with statement, and the level
+        # read by the line's accessor (one call: docs/performance.md "GPIO round trip")
         session = self._session
         lock = session.lock
         lock.acquire()
         try:
             if session.closed:
                 session.refuse_closed()
-            level = self._backend.gpio_read(self._line)
+            try:
+                level = self._access.read()
+            except Exception as exc:
+                self._access.failed(exc)
+                raise
             if session.query_instrument_status:
                 session.check_status()
         finally:
@@ -121,7 +169,11 @@ class Gpio:
         try:
             if session.closed:
                 session.refuse_closed()
-            self._backend.gpio_write(self._line, value)
+            try:
+                self._access.write(value)
+            except Exception as exc:
+                self._access.failed(exc)
+                raise
             if session.query_instrument_status:
                 session.check_status()
         finally:

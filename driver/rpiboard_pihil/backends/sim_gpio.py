@@ -12,6 +12,7 @@ from pihil_emulator.soc.gpio import FSEL_ALT, FSEL_INPUT, FSEL_OUTPUT, GpioBlock
 
 from ..enums import Direction, Drive, Edge, EdgeKind, Function, Pull
 from ..errors import ConfigurationError, NotSupportedError, ResourceBusyError
+from ..gpio import LineAccess
 from .base import EdgeEvent, not_an_output
 from .sim_core import SimCore, translate, translated
 
@@ -59,6 +60,33 @@ class _Line:
     ready: list[EdgeEvent] = field(default_factory=list)
 
 
+class _LineTable(dict[int, _Line]):
+    """`SimGpio._lines` once a `LineAccess` is out: dropping a line's state (the session's
+    reset, a reboot, close) sends every handed-out accessor back to the reference path."""
+
+    def __init__(self, lines: dict[int, _Line], dropped: Callable[[], None]) -> None:
+        super().__init__(lines)
+        self._dropped = dropped
+
+    def clear(self) -> None:
+        super().clear()
+        self._dropped()
+
+    def pop(self, *args: object) -> object:  # type: ignore[override]
+        result = super().pop(*args)  # type: ignore[call-overload]
+        self._dropped()
+        return result
+
+    def popitem(self) -> tuple[int, _Line]:
+        result = super().popitem()
+        self._dropped()
+        return result
+
+    def __delitem__(self, key: int) -> None:
+        super().__delitem__(key)
+        self._dropped()
+
+
 class SimGpio(SimCore):
     """The GPIO part of `SimulatedBackend`."""
 
@@ -69,6 +97,65 @@ class SimGpio(SimCore):
     _lines: dict[int, _Line]
     _pup_pdn: bool
     _claimed: dict[int, str]
+    _line_access: dict[int, LineAccess]
+
+    # -- the per-line accessors (docs/performance.md "GPIO round trip") -----------------------
+    def gpio_access(self, line: int) -> LineAccess:
+        """``line``'s `LineAccess`: while the kernel knows it as a push-pull output, ``write``
+        is the GPIO block's GPSET/GPCLR of that one bit; while no kernel driver claims it,
+        ``read`` is its GPLEV bit. Otherwise (and after any change of the line's direction,
+        function, drive or claim, until the next call re-fetches them) they are
+        `gpio_write`/`gpio_read`, the reference path."""
+        accesses = self.__dict__.get("_line_access")
+        if accesses is None:
+            accesses = self._line_access = {}
+            self._lines = _LineTable(self._lines, self._all_lines_changed)
+        access = accesses.get(line)
+        if access is None:
+            access = accesses[line] = LineAccess(
+                self._reference_write(line), self._reference_read(line), self._failed
+            )
+        return access
+
+    def _line_changed(self, line: int) -> None:
+        """The line's direction, function or drive changed: its accessors go back to the
+        reference path, which re-fetches the direct ones on its next call."""
+        access = self.__dict__.get("_line_access", {}).get(line)
+        if access is not None:
+            access.write = self._reference_write(line)
+            access.read = self._reference_read(line)
+
+    def _all_lines_changed(self) -> None:
+        for line in self.__dict__.get("_line_access", {}):
+            self._line_changed(line)
+
+    def _refetch(self, line: int) -> None:
+        access = self._line_access[line]
+        state = self._lines.get(line)
+        if line not in self._claimed:
+            access.read = self._gpio.line_reader(line)
+        if state is not None and state.out and not state.od_output and line not in self._claimed:
+            access.write = self._gpio.line_writer(line)
+
+    def _reference_write(self, line: int) -> Callable[[bool], None]:
+        def write(value: bool) -> None:
+            self.gpio_write(line, value)
+            self._refetch(line)
+
+        return write
+
+    def _reference_read(self, line: int) -> Callable[[], bool]:
+        def read() -> bool:
+            level = self.gpio_read(line)
+            self._refetch(line)
+            return level
+
+        return read
+
+    @staticmethod
+    def _failed(exc: BaseException) -> None:
+        if isinstance(exc, emu.EmulatorError):
+            raise translate(exc) from exc
 
     # -- GPIO registers ----------------------------------------------------------------------
     def _free(self, line: int) -> None:
@@ -146,6 +233,7 @@ class SimGpio(SimCore):
 
     @translated
     def gpio_set_function(self, line: int, function: Function) -> None:
+        self._line_changed(line)
         if function is Function.INPUT or function is Function.OUTPUT:
             d = Direction.INPUT if function is Function.INPUT else Direction.OUTPUT
             self.gpio_set_direction(line, d, False)
@@ -163,6 +251,7 @@ class SimGpio(SimCore):
 
     @translated
     def gpio_set_direction(self, line: int, direction: Direction, value: bool) -> None:
+        self._line_changed(line)
         self._free(line)
         state = self._state(line)
         if direction is Direction.INPUT:
@@ -246,6 +335,7 @@ class SimGpio(SimCore):
 
     @translated
     def gpio_set_drive(self, line: int, drive: Drive) -> None:
+        self._line_changed(line)
         self._free(line)
         state = self._state(line)
         if drive is state.drive:

@@ -215,6 +215,7 @@ class GpioBlock(GpioLatch):
     # ----------------------------------------------------------------------------------
     def _install_hooks(self) -> None:
         self._checked_writers: dict[str, Callable[[int], None]] = {}
+        self._make_line_writers()
         for i in range(6):
             self._write_hooks[f"GPFSEL{i}"] = self._fsel_writer(i)
             self._read_hooks[f"GPFSEL{i}"] = self._fsel_reader(i)
@@ -250,6 +251,17 @@ class GpioBlock(GpioLatch):
         if not shift:
             return lambda: self._level & mask
         return lambda: (self._level >> shift) & mask
+
+    def line_reader(self, line: int) -> Callable[[], bool]:
+        """One line's GPLEV bit with the bank and bit resolved: what
+        ``GPLEV<line // 32> >> (line % 32) & 1`` reads, as a bool (one function per line)."""
+        readers = self.__dict__.get("_line_readers")
+        if readers is None:
+            readers = self._line_readers = [self._one_line_reader(n) for n in range(self.count)]
+        return readers[self._check_line(line)]
+
+    def _one_line_reader(self, n: int) -> Callable[[], bool]:
+        return lambda: self._level >> n & 1 == 1
 
     def _bank_reader(self, source: Callable[[], int], shift: int) -> Callable[[], int]:
         mask = self._bank_mask(shift)

@@ -52,17 +52,15 @@ class GpioLatch(GpioRouting):
     def _latch_writer(self, reg: str, level: bool, shift: int) -> Callable[[int], None]:
         """GPSET/GPCLR of one bank. Checks its own value, so `writer` can hand it out as is.
 
-        One output line whose latch flips (a GPIO round trip) is done here; anything
-        else goes through `_change_latch`. Bits above the bank's last line (GPSET1/GPCLR1
-        bits 22-31 on the BCM2835, 26-31 on the BCM2711: soc-facts §3.2) are reserved: the
+        One output line whose latch flips (a GPIO round trip) is done by that line's
+        `line_writer`; anything else goes through `_change_latch`. Bits above the bank's last
+        line (GPSET1/GPCLR1 bits 22-31 on the BCM2835, 26-31 on the BCM2711: soc-facts §3.2) are reserved: the
         chip ignores them, and the SoC's `RegisterPolicy` records a warning (or raises when
         strict), on this mapped path as through `write`.
         """
         mask = self._bank_mask(shift)
         change = self._change_latch
-        nets = self._nets
-        owners = self._out_owner
-        drive = _HIGH if level else _LOW
+        writers = self._line_writers
         whole_bank0 = not shift and mask == 0xFFFF_FFFF  # every bit a line: nothing to cut
         register = self.MAP.get(reg, self.name)
 
@@ -84,9 +82,38 @@ class GpioLatch(GpioRouting):
             if changed & (changed - 1) or not changed & self._outputs:
                 change(changed, level)
                 return
-            self._latch = latch ^ changed
-            n = changed.bit_length() - 1
-            net = nets[n]
+            writers[changed.bit_length() - 1](level)  # one output line: `line_writer`'s path
+
+        return write
+
+    def line_writer(self, line: int) -> Callable[[bool], None]:
+        """One line's GPSET/GPCLR with the bank and bit resolved: ``write(True)`` is what
+        ``GPSET<line // 32> = 1 << (line % 32)`` does, ``write(False)`` the same for GPCLR
+        (the driver's per-line accessor, as the kernel keeps a line's mapped register and
+        bit). ``level`` is a bool. Never a reserved bit, so never a `RegisterPolicy` warning."""
+        return self._line_writers[self._check_line(line)]
+
+    def _make_line_writers(self) -> None:
+        self._line_writers: list[Callable[[bool], None]] = [
+            self._one_line_writer(n) for n in range(self.count)
+        ]
+
+    def _one_line_writer(self, n: int) -> Callable[[bool], None]:
+        bit = 1 << n
+        net = self._nets[n]
+        owner = self._out_owner[n]
+        change = self._change_latch
+        high, low = _HIGH, _LOW  # frozen: their volts are constants too
+        high_volts, low_volts = high.volts, low.volts
+
+        def write(level: bool) -> None:
+            latch = self._latch
+            if (latch & bit != 0) == level:
+                return  # the latch holds it already: nothing changes
+            if not bit & self._outputs:
+                change(bit, level)  # an input: the latch only (soc-facts §3.4)
+                return
+            self._latch = latch ^ bit
             node = net.node
             memo = node.memo
             if (
@@ -94,7 +121,7 @@ class GpioLatch(GpioRouting):
                 and memo[2] is self
                 and memo[0] == node.version
                 and memo[1] is net._watchers
-                and not changed & self._detect
+                and not bit & self._detect
             ):
                 # the pin is its node's sole hard driver, alone on it (no wire), watched by
                 # this block only, edge detection off: what `Net.drive`'s one-hard-driver path
@@ -102,15 +129,19 @@ class GpioLatch(GpioRouting):
                 version = node.version + 1
                 node.version = version
                 node.memo = (version, memo[1], self)
-                net._drivers[owners[n]] = drive
-                node.volts = drive.volts
+                if level:
+                    net._drivers[owner] = high
+                    node.volts = high_volts
+                else:
+                    net._drivers[owner] = low
+                    node.volts = low_volts
                 node.floating = False
                 if node.level is not level:
                     node.level = level
-                    self._level = self._level | changed if level else self._level & ~changed
+                    self._level = self._level | bit if level else self._level & ~bit
                 return
             try:
-                net.drive(owners[n], drive)
+                net.drive(owner, high if level else low)
             except ElectricalFault:
                 self._latch = latch
                 raise
