@@ -58,6 +58,8 @@ from .spi_clock import (
 from .spi_clock import (
     effective_divisor as effective_divisor,
 )
+from .spi_link import BulkMiso as BulkMiso
+from .spi_link import Outs, bulk_miso
 from .spi_link import SpiLink as SpiLink
 from .spi_link import SpiPins as SpiPins
 from .spi_link import SpiRun as SpiRun
@@ -184,17 +186,22 @@ class SpiBus:
         check_mode(mode)
         n = len(tx)
         cpol, cpha = mode >> 1, mode & 1
-        sclk_nodes = {id(net.node) for net in pins.sclk}
-        mosi_nodes = {id(net.node) for net in pins.mosi}
+        # loops, not comprehensions: each of those is a call of its own (Python 3.11)
+        sclk_nodes = set()
+        for net in pins.sclk:
+            sclk_nodes.add(id(net.node))
+        mosi_nodes = set()
+        for net in pins.mosi:
+            mosi_nodes.add(id(net.node))
         miso_node: Node | None = pins.miso.node if pins.miso is not None else None
 
-        clocked: list[SpiLink] = [
-            link
-            for link in self.links
-            if link.target.selected and link.target.present and id(link.sclk.node) in sclk_nodes
-        ]
+        clocked: list[SpiLink] = []
+        for link in self.links:
+            target = link.target
+            if target.selected and target.present and id(link.sclk.node) in sclk_nodes:
+                clocked.append(link)
         # per device: the bytes it sends back, as (value, driven) per master byte slot
-        contributions: list[tuple[str, list[tuple[int, int]]]] = []
+        contributions: list[tuple[str, Outs]] = []
         for link in clocked:
             outs = self._clock_device(link, tx, t0_ns, clock, mode, mosi_nodes, mosi_before)
             if (
@@ -206,13 +213,15 @@ class SpiBus:
                 contributions.append((link.target.name, outs))
 
         rx = self._resolve_miso(tx, contributions, miso_node, pins, t0_ns, clock)
-        end_ns = t0_ns + clock.ns(clock.run_cycles(n))
+        # clock.ns(clock.run_cycles(n)), inlined
+        cycles = (n - 1) * clock.byte_cycles + 8 * clock.divisor if n > 0 else 0
+        end_ns = t0_ns + cycles * NS_PER_S // clock.core_clock_hz
         mosi_last = bool(tx[-1] & 1) if n else mosi_before
         result = SpiRun(rx, end_ns, mosi_last)
 
         recorders = (
             recorders_on([*pins.sclk, *pins.mosi, *([pins.miso] if pins.miso else [])])
-            if record is None or record
+            if (record is None and VcdRecorder.open_count) or record
             else []
         )
         if n and (record or recorders):
@@ -246,7 +255,7 @@ class SpiBus:
         mode: int,
         mosi_nodes: set[int],
         mosi_before: bool,
-    ) -> list[tuple[int, int]]:
+    ) -> Outs:
         target = link.target
         sees_mosi = link.mosi is not None and id(link.mosi.node) in mosi_nodes
         if sees_mosi:
@@ -260,9 +269,7 @@ class SpiBus:
         return self._exchange_shifted(target, incoming, t0_ns, clock, mode, mosi_before, sees_mosi)
 
     @staticmethod
-    def _exchange_aligned(
-        target: SpiTarget, incoming: bytes, t0_ns: int, clock: SpiClock
-    ) -> list[tuple[int, int]]:
+    def _exchange_aligned(target: SpiTarget, incoming: bytes, t0_ns: int, clock: SpiClock) -> Outs:
         outs: list[tuple[int, int]] = []
         append = outs.append
         exchange = target.exchange
@@ -279,8 +286,9 @@ class SpiBus:
         if type(target).exchange_many is not _BASE_EXCHANGE_MANY:
             # the part's bulk exchange (a flash read as one memory slice): same bytes, same state
             got = target.exchange_many(incoming, times)
-            if type(got) is bytes:
-                return list(map(driven.__getitem__, got))
+            bulk = bulk_miso(got)
+            if bulk is not None:
+                return bulk
             try:  # whole bytes and None by look-up, in one pass
                 return list(map(_MISO_OF.__getitem__, got))
             except (KeyError, TypeError):  # MisoBits or a wrong value: checked as `exchange`'s
@@ -392,7 +400,7 @@ class SpiBus:
     def _resolve_miso(
         self,
         tx: bytes,
-        contributions: list[tuple[str, list[tuple[int, int]]]],
+        contributions: list[tuple[str, Outs]],
         miso_node: Node | None,
         pins: SpiPins,
         t0_ns: int,
@@ -422,9 +430,17 @@ class SpiBus:
             if not contributions:
                 return bytes([fill]) * n
             if len(contributions) == 1:
+                outs = contributions[0][1]
+                if type(outs) is BulkMiso:
+                    if not fill or outs.driven is None:
+                        return outs.values
+                    # v | ~d per byte, as one big-integer operation
+                    undriven = int.from_bytes(outs.driven, "big") ^ ((1 << 8 * n) - 1)
+                    return (int.from_bytes(outs.values, "big") | undriven).to_bytes(n, "big")
+                assert isinstance(outs, list)
                 if fill:
-                    return bytes([v | (~d & 0xFF) for v, d in contributions[0][1]])
-                return bytes(map(_VALUE, contributions[0][1]))
+                    return bytes([v | (~d & 0xFF) for v, d in outs])
+                return bytes(map(_VALUE, outs))
 
         drivers: list[tuple[str, Sequence[tuple[int, int]]]] = []
         if loopback:
@@ -432,13 +448,14 @@ class SpiBus:
         if hard:
             level = 0xFF if hard[0][1] >= V_IH else 0x00
             drivers.append((", ".join(o for o, _ in hard), [(level, 0xFF)] * n))
-        drivers.extend(contributions)
+        for name, given in contributions:
+            drivers.append((name, given.pairs() if isinstance(given, BulkMiso) else given))
         rx = bytearray(n)
         for k in range(n):
             acc_v = acc_m = 0
             acc_names: list[str] = []
-            for name, outs in drivers:
-                v, m = outs[k]
+            for name, pairs in drivers:
+                v, m = pairs[k]
                 clash = (acc_v ^ v) & acc_m & m
                 if clash:
                     bit = clash.bit_length() - 1  # the first bit on the wire (MSB first)

@@ -241,6 +241,14 @@ class W25q(SpiTarget):
             exchange = self.exchange
             try:
                 while i < n and self._phase != _READ:
+                    if self._phase == _ADDRESS and self._addr_count == 0 and n - i >= 3:
+                        # the first two address bytes in one step: what two `exchange` calls
+                        # leave (the phase moves on the third, which takes the normal path;
+                        # the address phase reads no time)
+                        self._addr = (self._addr << 16 | data[i] << 8 | data[i + 1]) & 0xFFFFFF
+                        self._addr_count = 2
+                        out += (None, None)
+                        i += 2
                     self.bus_time_ns = times[i]
                     out.append(exchange(data[i]))
                     i += 1

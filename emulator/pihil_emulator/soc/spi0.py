@@ -70,6 +70,9 @@ from .spi0_map import (
     TA,
 )
 
+_PUSH_PULL = (Drive.push_pull(False), Drive.push_pull(True))
+"""The two push-pull drives (frozen values, shared: an equal drive is the same drive)."""
+
 if TYPE_CHECKING:
     from ..attachments import Attachment
     from .soc import Soc
@@ -114,6 +117,8 @@ class Spi0Block(RegisterBlock):
         self._ce_signals = tuple(s for s in CE_SIGNALS if soc.gpio.candidates(s))
         self._sync_key: tuple[object, ...] = ()
         self._sync_mine: list[Attachment] = []
+        self._sync_owners: tuple[str | None, ...] | None = None
+        """Each `_sync_mine` device's ``bus_owner`` as the last `sync_devices` left them."""
         self._driven: dict[str, bool] = {}  # signal -> level this block drives on it now
         self._irq_waiters: list[simpy.Event] = []  # `irq_event`s not fired yet
         self.fast_path = True
@@ -211,7 +216,7 @@ class Spi0Block(RegisterBlock):
         return active_high if asserted else not active_high
 
     def _drive(self, signal: str, level: bool) -> None:
-        self.soc.gpio.drive_signal(signal, self.owner, Drive.push_pull(level))
+        self.soc.gpio.drive_signal(signal, self.owner, _PUSH_PULL[level])
         self._driven[signal] = level
 
     def _drive_pins(self) -> None:
@@ -235,6 +240,7 @@ class Spi0Block(RegisterBlock):
         mine_key = (attachments.generation, *(n.node for n in sclk_nets))
         if not attachments.caching or mine_key != self._sync_key:
             self._sync_key = mine_key
+            self._sync_owners = None
             self._sync_mine = [
                 a
                 for a in attachments
@@ -242,6 +248,16 @@ class Spi0Block(RegisterBlock):
                 and isinstance(a.device, SpiTarget)
                 and (a.bus == self.name or any(a.on("sclk", n) for n in sclk_nets))
             ]
+        else:
+            # the same devices with the same owners as the last sync left them: nothing to do
+            # (`_attached` changes only here, and a device's owner only by attach/detach)
+            owners = self._sync_owners
+            if owners is not None and len(owners) == len(self._sync_mine):
+                for a, owner in zip(self._sync_mine, owners, strict=True):
+                    if a.device.bus_owner is not owner:  # type: ignore[attr-defined]
+                        break
+                else:
+                    return
         current: dict[int, Attachment] = {}
         for a in self._sync_mine:
             device = a.device
@@ -268,6 +284,7 @@ class Spi0Block(RegisterBlock):
                 device, cs=cs, sclk=sclk, mosi=a.nets.get("mosi"), miso=a.nets.get("miso")
             )
             self._attached[key] = a
+        self._sync_owners = tuple(a.device.bus_owner for a in self._sync_mine)  # type: ignore[attr-defined]
 
     # -- registers: CS -----------------------------------------------------------------
     def _read_CS(self) -> int:  # noqa: N802 - datasheet register name
