@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pihil_emulator.buses import i2c_wire
+from pihil_emulator.buses import i2c_lines
 from pihil_emulator.buses.i2c_master import I2cMessage
 from pihil_emulator.errors import BusError
 from pihil_emulator.world.edges import EdgeQueue
@@ -53,13 +53,13 @@ def observe(s: Scenario, quiet_skip: bool, poll_ns: int) -> tuple[Any, ...]:
 
     if poll_ns:
         r.world.process(poll())
-    i2c_wire._QUIET_SKIP = quiet_skip
+    i2c_lines._QUIET_SKIP = quiet_skip
     try:
         result: object = r.bsc.transfer(list(s.msgs))
     except BusError as e:
         result = (e.kind, e.address, e.phase, e.transferred)
     finally:
-        i2c_wire._QUIET_SKIP = True
+        i2c_lines._QUIET_SKIP = True
         finished = True
     r.world.run_for(1_000_000)
     return result, r.world.now_ns, edges.drain(), samples, t.log, r.bsc.read("S")
@@ -68,7 +68,7 @@ def observe(s: Scenario, quiet_skip: bool, poll_ns: int) -> tuple[Any, ...]:
 @pytest.fixture(autouse=True)
 def _restore_quiet_skip() -> Generator[None, None, None]:
     yield
-    i2c_wire._QUIET_SKIP = True
+    i2c_lines._QUIET_SKIP = True
 
 
 @given(scenarios(), st.sampled_from([0, 3_337, 20_011]))

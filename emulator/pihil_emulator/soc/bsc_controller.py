@@ -32,29 +32,24 @@ bytes run at transaction level (computed ahead, the FIFO and status settled
 lazily from the byte times) unless something watches the pins edge by edge (an edge
 queue, a VCD recorder along with anything else: VCD recorders alone get the pin level's
 waveform as data, `bsc_wave`) or ``level = "pin"`` is set, then at pin level.
+
+`BscController` is built in three layers, one file each: `bsc_state.BscState` (the
+registers' plain state, status and interrupt, the timeline), `bsc_transfer.BscTransfer`
+(the bus view and a transfer's steps), and here the register handlers and the controller
+process (START, the byte runs, the end of a transfer); the names of the first two are
+re-exported here.
 """
 
 from __future__ import annotations
 
-import functools
-from collections import deque
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any
 
 import simpy
 
-from ..buses.i2c_slave import I2cSlave, hub_for
-from ..buses.i2c_target import I2cTarget, StretchPhase
-from ..buses.i2c_timing import BscTiming, ByteOutcome, effective_cdiv
-from ..buses.i2c_wire import BscWire, BusHung, ByteRun, PinWire, TransactionWire
-from ..errors import ConfigurationError
-from ..vcd import VcdRecorder
-from ..world.clock import NS_PER_S, World
-from ..world.edges import EdgeQueue
-from ..world.net import Net
+from ..buses.i2c_target import StretchPhase
+from ..buses.i2c_timing import BscTiming, ByteOutcome
+from ..buses.i2c_wire import BscWire, BusHung, PinWire, TransactionWire
 from .bsc_map import (
-    BSC_MAP,
     C_CLEAR,
     C_I2CEN,
     C_INTD,
@@ -63,128 +58,40 @@ from .bsc_map import (
     C_READ,
     C_ST,
     FIFO_DEPTH,
-    RXR_FROM,
     S_CLKT,
     S_DONE,
     S_ERR,
-    S_RXD,
-    S_RXF,
-    S_RXR,
-    S_TA,
-    S_TXD,
-    S_TXE,
-    S_TXW,
-    TXW_BELOW,
 )
 from .bsc_map import ErrorInfo as _ErrorInfo
 from .bsc_map import Xfer as _Xfer
+from .bsc_state import (
+    LINUX_ADAPTER_TIMEOUT_NS,
+    LINUX_DEFAULT_BUS_HZ,
+    BscState,
+    Level,
+    _Event,
+    _RunEntry,
+    _signals,
+)
+from .bsc_transfer import BscTransfer
 from .bsc_wave import watched_wire
-from .registers import RegisterBlock, RegisterMap
 
-if TYPE_CHECKING:
-    from .soc import Soc
-
-
-LINUX_ADAPTER_TIMEOUT_NS = NS_PER_S
-"""``i2c_add_adapter`` gives an adapter a timeout of HZ (one second) when the driver sets none."""
-LINUX_DEFAULT_BUS_HZ = 100_000
-"""I2C_MAX_STANDARD_MODE_FREQ: the speed when the device tree has no clock-frequency."""
-
-Level = Literal["auto", "transaction", "pin"]
-
-
-def _signals(name: str) -> tuple[str, str]:
-    n = name.lower().removeprefix("bsc")
-    if not n.isdigit():
-        raise ConfigurationError(f"a BSC block is named bsc<n>, got {name!r}")
-    return f"SDA{n}", f"SCL{n}"
+__all__ = [
+    "LINUX_ADAPTER_TIMEOUT_NS",
+    "LINUX_DEFAULT_BUS_HZ",
+    "BscController",
+    "BscState",
+    "BscTransfer",
+    "Level",
+    "_Event",
+    "_RunEntry",
+    "_signals",
+]
 
 
-@dataclass(slots=True)
-class _Event:
-    t: int
-    fn: Callable[[], None]
-
-
-@dataclass(slots=True)
-class _RunEntry:
-    """A `ByteRun` on the timeline: how far its bytes have started and ended by now."""
-
-    x: _Xfer
-    run: ByteRun
-    read: bool
-    started: int = 0
-    done: int = 0
-
-
-class BscController(RegisterBlock):
+class BscController(BscTransfer):
     """The controller of one BSC master: registers, FIFO, interrupt line, the transfer on the
     wire (see the module docstring); `BscBlock` adds the Linux driver."""
-
-    MAP: ClassVar[RegisterMap] = BSC_MAP
-
-    def __init__(self, soc: Soc, name: str) -> None:
-        self.soc = soc
-        self.world: World = soc.world
-        self.sda_signal, self.scl_signal = _signals(name)
-        self.owner = name
-        self.level: Level = "auto"
-        """``"auto"``: pin level while an edge queue or a VCD recorder watches the pins (only
-        recorders: their waveform from the transaction level, `bsc_wave`); or force one."""
-        self.adapter_timeout_ns = LINUX_ADAPTER_TIMEOUT_NS
-        self._fifo: deque[int] = deque()
-        self._timeline: deque[_Event | _RunEntry] = deque()
-        self._wire_slaves: list[I2cSlave] = []
-        self._xfer: _Xfer | None = None
-        self._wire: BscWire | None = None
-        self._proc: simpy.Process | None = None
-        self._kick: simpy.Event | None = None
-        self._irq_handler: Callable[[], None] | None = None
-        self._in_irq = False
-        self._irq_again = False
-        self._probed = False
-        self._bus_free_at = 0
-        self.last_error: _ErrorInfo | None = None
-        self.last_level = "transaction"
-        self.fast_path = True
-        """Run a whole `transfer` in closed form when nothing can see it happen
-        (`pihil_emulator.soc.bsc_fast`); False: always the register-by-register path, the
-        reference the closed form is tested against."""
-        self.fast_path_count = 0
-        """Transfers the closed form has run."""
-        self._next_wire: BscWire | None = None  # a wire the fast path began (see ReplayWire)
-        super().__init__(name)
-
-    # ----------------------------------------------------------------------------------
-    # reset and plain state
-    # ----------------------------------------------------------------------------------
-    def reset_registers(self) -> None:
-        super().reset_registers()
-        self._fifo = deque()
-        self._timeline = deque()
-        self._xfer = None
-        self._pending_st = False
-        self._st_while_aborting = False
-        self._abort = False
-        self._ta = False
-        self._done = False
-        self._err = False
-        self._clkt = False
-        self._dlen_written = 0
-        self._planned_pop = 0  # FIFO head bytes taken by planned (not yet started) writes
-        self._planned_push = 0  # read bytes planned whose end has not come
-        if getattr(self, "_proc", None) is not None and self._proc is not None:
-            if self._proc.is_alive:
-                self._proc.interrupt("reset")
-            self._proc = None
-        if getattr(self, "_wire", None) is not None and self._wire is not None:
-            self._wire.finish()
-            self._wire = None
-        self._probed = False
-        self._next_wire = None
-
-    def _c(self) -> int:
-        return self._values["C"]
 
     # ----------------------------------------------------------------------------------
     # registers
@@ -279,261 +186,6 @@ class BscController(RegisterBlock):
     def _write_CLKT(self, value: int) -> None:  # noqa: N802 - datasheet name
         self._values["CLKT"] = value
 
-    # ----------------------------------------------------------------------------------
-    # status and interrupt
-    # ----------------------------------------------------------------------------------
-    def _status(self) -> int:
-        n = len(self._fifo)
-        s = 0
-        if self._ta:
-            s |= S_TA
-            x = self._xfer
-            if x is not None:
-                if x.read:
-                    if n >= RXR_FROM:
-                        s |= S_RXR
-                elif n < TXW_BELOW and self._tx_needed(x) > n:
-                    s |= S_TXW
-        if self._done:
-            s |= S_DONE
-        if n < FIFO_DEPTH:
-            s |= S_TXD
-        else:
-            s |= S_RXF
-        if n == 0:
-            s |= S_TXE
-        else:
-            s |= S_RXD
-        if self._err:
-            s |= S_ERR
-        if self._clkt:
-            s |= S_CLKT
-        return s
-
-    def _tx_needed(self, x: _Xfer) -> int:
-        """Bytes of this write still to leave the FIFO. A queued transfer (ST while TA) does not
-        count: it asks for its data once it has started, which the Linux ISR relies on to queue
-        a third message only then."""
-        return x.dlen - (x.started - self._planned_pop)
-
-    def _needed_after(self, x: _Xfer) -> int:
-        """`_tx_needed` as it will be once every planned byte has left the FIFO."""
-        return x.dlen - x.started
-
-    def irq_line(self) -> bool:
-        c = self._c()
-        s = self._status()
-        return bool(
-            (c & C_INTD and s & S_DONE) or (c & C_INTT and s & S_TXW) or (c & C_INTR and s & S_RXR)
-        )
-
-    def _update_irq(self) -> None:
-        """Run the interrupt handler while the (level) interrupt line is asserted."""
-        if self._irq_handler is None:
-            return
-        if self._in_irq:
-            self._irq_again = True
-            return
-        self._in_irq = True
-        try:
-            for _ in range(64):
-                self._irq_again = False
-                if not self.irq_line():
-                    break
-                handler = self._irq_handler
-                if handler is None:
-                    break
-                handler()
-        finally:
-            self._in_irq = False
-
-    # ----------------------------------------------------------------------------------
-    # the timeline: bytes computed ahead, applied as time passes
-    # ----------------------------------------------------------------------------------
-    def _at(self, t: int, fn: Callable[[], None]) -> None:
-        """Do ``fn`` at ``t`` (now, if that has passed and nothing is queued before it)."""
-        tl = self._timeline
-        if not tl and t <= self.world.now_ns:
-            fn()
-        else:
-            tl.append(_Event(t, fn))
-
-    def _settle(self) -> None:
-        """Apply every byte start/end and status change whose time has come."""
-        tl = self._timeline
-        if not tl:
-            return
-        now = self.world.now_ns
-        while tl:
-            item = tl[0]
-            if isinstance(item, _Event):
-                if item.t > now:
-                    return
-                tl.popleft()
-                item.fn()
-            else:
-                if not self._settle_run(item, now):
-                    return
-                tl.popleft()
-
-    def _settle_run(self, r: _RunEntry, now: int) -> bool:
-        """Advance a run to ``now``; True when all of it is in the past."""
-        run = r.run
-        n = len(run.values)
-        starts, ends = run.starts, run.ends
-        x = r.x
-        while r.done < n:
-            i = r.done
-            if r.started == i:
-                if starts[i] > now:
-                    return False
-                r.started += 1
-                if not r.read:
-                    self._planned_pop -= 1
-                    if self._fifo:
-                        self._fifo.popleft()
-            if ends[i] > now:
-                return False
-            r.done += 1
-            x.done += 1
-            if r.read:
-                self._planned_push -= 1
-                if not self._abort and len(self._fifo) < FIFO_DEPTH:
-                    # (an aborted read is drained on the wire and thrown away)
-                    self._fifo.append(run.values[i])
-                self._transferred += 1
-            elif run.acks[i]:
-                self._transferred += 1
-        return True
-
-    def _clear_fifo(self) -> None:
-        self._fifo.clear()
-        self._planned_pop = 0
-
-    def _kick_controller(self) -> None:
-        kick = self._kick
-        if kick is not None and not kick.triggered:
-            kick.succeed()
-
-    # ----------------------------------------------------------------------------------
-    # the controller
-    # ----------------------------------------------------------------------------------
-    def timing(self) -> BscTiming:
-        """The wire timing the registers and the variant give now."""
-        variant = self.soc.variant
-        values = self._values
-        del_value = values["DEL"]
-        cached = self._timing_cache
-        if (
-            cached is not None
-            and cached[0] is variant
-            and cached[1] == values["DIV"]
-            and cached[2] == del_value
-            and cached[3] == values["CLKT"]
-        ):
-            return cached[4]
-        tout = values["CLKT"] & 0xFFFF
-        timing = BscTiming(
-            core_clock_hz=variant.core_clock_hz,
-            cdiv=effective_cdiv(self._values["DIV"] & 0xFFFF),
-            fedl=del_value >> 16 & 0xFFFF,
-            redl=del_value & 0xFFFF,
-            stretch_bug=variant.i2c_stretch_bug,
-            clkt_tout=tout if variant.i2c_clkt_functional else 0,
-        )
-        self._timing_cache = (variant, values["DIV"], del_value, values["CLKT"], timing)
-        return timing
-
-    _timing_cache: tuple[object, int, int, int, BscTiming] | None = None
-    """The last `timing` answer and what it came from (the variant, DIV, DEL, CLKT)."""
-
-    def nets(self) -> tuple[list[Net], list[Net]]:
-        gpio = self.soc.gpio
-        return gpio.signal_nets(self.sda_signal), gpio.signal_nets(self.scl_signal)
-
-    def slaves(self) -> list[I2cSlave]:
-        """The slave front ends of the targets attached to this controller's pins."""
-        sda, scl = self.nets()
-        return self._slaves_on(sda, scl)
-
-    def _slaves_on(self, sda: list[Net], scl: list[Net]) -> list[I2cSlave]:
-        """`slaves` for the nets `nets` gives now."""
-        if not sda or not scl:
-            return []
-        attachments = self.soc.attachments
-        key: tuple[object, ...] | None = None
-        if attachments.caching:
-            # what attachments.find's own cache is keyed by: the same key, the same answer
-            key = (attachments.generation, *(n.node for n in sda), None, *(n.node for n in scl))
-            quick = self._slaves_quick
-            if quick is not None and quick[0] == key:
-                return list(quick[1])
-        found = attachments.find("i2c", sda=sda, scl=scl)
-        cached = self._slaves_cache if key is not None else None
-        if (
-            cached is not None
-            and cached[2] == attachments.generation
-            and len(cached[0]) == len(found)
-            and all(a is b for a, b in zip(cached[0], found, strict=True))
-        ):
-            if key is not None:
-                self._slaves_quick = (key, cached[1])
-            return list(cached[1])  # the same attachments: the same front ends
-        hub = hub_for(self.world)
-        out: list[I2cSlave] = []
-        for att in found:
-            device = att.device
-            if not isinstance(device, I2cTarget):
-                raise ConfigurationError(
-                    f"{att!r} is attached as I2C but {type(device).__name__} is not an I2cTarget"
-                )
-            out.append(hub.slave_for(device, att.nets["sda"], att.nets["scl"]))
-        self._slaves_cache = (tuple(found), tuple(out), attachments.generation)
-        if key is not None:
-            self._slaves_quick = (key, tuple(out))
-        return out
-
-    _slaves_quick: tuple[tuple[object, ...], tuple[I2cSlave, ...]] | None = None
-    """The last `_slaves_on` answer by (attachments generation, the nets' nodes)."""
-
-    _slaves_cache: tuple[tuple[object, ...], tuple[I2cSlave, ...], int] | None = None
-    """The last `slaves` answer: (attachments found, their front ends, attachments generation)."""
-
-    def _bus_view(self, sda: list[Net], scl: list[Net]) -> tuple[bool, list[I2cSlave]]:
-        """(`_pin_level` of the pins, `_slaves_on` them), kept while what they depend on is
-        the same object: the nets' nodes (connect/disconnect make new ones), each node's nets'
-        watcher tuples (replaced, never mutated, by ``watch``), ``level`` and the attachments'
-        generation (with their cache on)."""
-        attachments = self.soc.attachments
-        key: list[object] = [self.level, attachments.generation]
-        for nets in (sda, scl):
-            for net in nets:
-                node = net.node
-                key.append(node)
-                key.extend([other._watchers for other in node.nets])
-            key.append(None)
-        memo = self._view_memo
-        if memo is not None and memo[0] == key and attachments.caching:
-            return memo[1], list(memo[2])
-        pin = self._pin_level(sda + scl)
-        slaves = self._slaves_on(sda, scl)
-        if attachments.caching:
-            self._view_memo = (key, pin, tuple(slaves))
-        return pin, slaves
-
-    _view_memo: tuple[list[object], bool, tuple[I2cSlave, ...]] | None = None
-
-    def _pin_level(self, nets: list[Net]) -> bool:
-        if self.level != "auto":
-            return self.level == "pin"
-        watching = (VcdRecorder, EdgeQueue)
-        for net in nets:
-            for other in net.node.nets:
-                for w in other._watchers:
-                    if isinstance(getattr(w, "__self__", None), watching):
-                        return True
-        return False
-
     def _make_wire(self, timing: BscTiming) -> BscWire:
         sda, scl = self.nets()
         slaves = self.slaves()
@@ -545,10 +197,6 @@ class BscController(RegisterBlock):
         return TransactionWire(
             timing, self.world, slaves, sda[0] if sda else None, scl[0] if scl else None, self.owner
         )
-
-    def _latch(self) -> _Xfer:
-        c = self._c()
-        return _Xfer(self._values["A"] & 0x7F, bool(c & C_READ), self._dlen_written)
 
     def _begin(self) -> None:
         """C.ST with no transfer active: TA now, the controller process at once."""
@@ -583,30 +231,6 @@ class BscController(RegisterBlock):
             self._kick = self.world.event()
             yield self._kick
         self._abandon()
-
-    def _abandon(self) -> None:
-        """An aborted transfer that could not finish on the wire: the controller goes idle."""
-        self._settle()
-        self._timeline.clear()
-        self._planned_push = 0
-        self._planned_pop = 0
-        self._ta = False
-        self._xfer = None
-        self._update_irq()
-
-    def _wait_until(self, t: int) -> Any:
-        now = self.world.now_ns
-        if t > now:
-            yield self.world.timeout(t - now)
-        self._settle()
-        self._update_irq()
-
-    def _wait_kick(self, until: Callable[[], bool]) -> Any:
-        while not until():
-            self._kick = self.world.event()
-            yield self._kick
-            self._kick = None
-            self._settle()
 
     def _run_transfer(self, wire: BscWire, x: _Xfer) -> Any:
         if self.world.now_ns < self._bus_free_at:
@@ -680,101 +304,6 @@ class BscController(RegisterBlock):
         self._bus_free_at = t_stop + wire.timing.ns(wire.timing.half)
         yield from self._wait_until(t_stop)
 
-    _last_out: ByteOutcome
-
-    def _queued_start(self, wire: BscWire) -> Any:
-        """The queued START: latch A/DLEN/READ, repeated START and the address byte."""
-        self._pending_st = False
-        nx = self._latch()
-        self._at(self.world.now_ns, functools.partial(self._switch, nx))
-        self._last_out = yield from wire.repeated_start(nx.address << 1 | int(nx.read))
-        return nx
-
-    def _switch(self, nx: _Xfer) -> None:
-        self._xfer = nx
-        self._update_irq()
-
-    def _next_run(self, wire: BscWire, x: _Xfer) -> Any:
-        """Clock the next bytes of ``x``: as many as the FIFO allows without waiting."""
-        driver = self._irq_handler is not None
-        left = x.dlen - x.started
-        if x.read:
-            # room in the FIFO for the bytes once they arrive, counting those in flight
-            if len(self._fifo) + self._planned_push >= FIFO_DEPTH:
-                yield from self._wait_until(wire.cursor)
-                yield from self._wait_kick(
-                    lambda: len(self._fifo) + self._planned_push < FIFO_DEPTH or self._abort
-                )
-                if self._abort:
-                    return None
-                wire.resume_at(self.world.now_ns)
-            count = len(self._fifo) + self._planned_push
-            n = min(left, FIFO_DEPTH - count) if driver else 1
-            run: ByteRun = yield from wire.reads(n, x.started + n == x.dlen)
-            self._plan(x, run, True)
-            if self._c() & C_INTR and run.values:
-                i = min(max(RXR_FROM - count - 1, 0), len(run.values) - 1)
-                if count + i + 1 >= RXR_FROM:
-                    yield from self._wait_until(run.ends[i])  # RXR rises with that byte
-        else:
-            if len(self._fifo) <= self._planned_pop:
-                yield from self._wait_until(wire.cursor)
-                yield from self._wait_kick(
-                    lambda: len(self._fifo) > self._planned_pop or self._abort
-                )
-                if self._abort:
-                    return None
-                wire.resume_at(self.world.now_ns)
-            avail = len(self._fifo) - self._planned_pop
-            n = min(left, avail) if driver else 1
-            first = self._planned_pop
-            fifo = self._fifo
-            values = [fifo[first + j] for j in range(n)]
-            run = yield from wire.writes(values)
-            need = self._needed_after(x)
-            self._plan(x, run, False)
-            if self._c() & C_INTT and run.values:
-                # TXW rises when a byte leaves the FIFO under 1/4 full with data still needed
-                for i in range(len(run.values)):
-                    remaining = avail - i - 1
-                    if remaining < TXW_BELOW and need - i - 1 > remaining:
-                        yield from self._wait_until(run.starts[i])
-                        break
-        if not driver and self.world.now_ns < wire.cursor:
-            # no driver in the loop: keep one byte ahead of the clock at most, so a
-            # register access or CLEAR between bytes acts on the byte it should
-            yield from self._wait_until(wire.cursor)
-        return run
-
-    def _plan(self, x: _Xfer, run: ByteRun, read: bool) -> None:
-        n = len(run.values)
-        if not n:
-            return
-        x.started += n
-        if read:
-            self._planned_push += n
-            faulty = [s for s in self._wire_slaves if s.faults]
-            if faulty:
-                first = x.started - n + 1
-                for i in range(n):
-                    run.values[i] = self._read_fault(faulty, x.address, first + i, run.values[i])
-        else:
-            self._planned_pop += n
-        self._timeline.append(_RunEntry(x, run, read))
-        self._settle()
-
-    def _read_fault(self, slaves: list[I2cSlave], address: int, index: int, value: int) -> int:
-        now = self.world.now_ns
-        for s in slaves:
-            for fault in s.faults:
-                corrupt_read = getattr(fault, "corrupt_read", None)
-                if corrupt_read is not None:
-                    value = corrupt_read(s, address, index, value, now)
-        return value
-
-    def _set_err(self) -> None:
-        self._err = True
-
     def _end_clkt(self, x: _Xfer, bit: int, t: int) -> None:
         reading = x.read and x.started > 0  # the byte being clocked is a read byte
         if bit < 0:
@@ -807,6 +336,3 @@ class BscController(RegisterBlock):
             # STOP [I: the datasheet says only that ST while a transfer is active queues the
             # next one]
             self._begin()
-
-    _transferred = 0
-    """Bytes of the current call that the wire moved (ACKed writes, reads), as Linux counts."""
