@@ -9,6 +9,8 @@ ways, the order of same-instant events).
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import Generator
 from typing import Any
 
@@ -177,6 +179,22 @@ def test_generator_of_gives_a_running_processs_body_until_it_ends() -> None:
     assert env.generator_of(proc) is gen
     env.run()
     assert env.generator_of(proc) is None  # ended: forgotten, nothing kept alive
+
+
+def test_a_process_nobody_can_wake_is_not_kept_alive() -> None:
+    """A process waiting on an event that nothing refers to any more is garbage in SimPy;
+    remembering generators for `generator_of` must not keep it (a long session would grow)."""
+    env = Scheduler()
+
+    def body() -> Generator[simpy.Event, Any, Any]:
+        yield env.event()  # never triggered, referred to only by this process
+
+    proc = env.process(body())
+    env.run()
+    ref = weakref.ref(proc)
+    del proc
+    gc.collect()
+    assert ref() is None
 
 
 def test_event_factories_stay_bound_to_the_instance() -> None:

@@ -23,6 +23,7 @@ runs SimPy's documented behaviours against it.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Generator
 from heapq import heappop, heappush
 from typing import Any
@@ -51,7 +52,10 @@ class Scheduler(simpy.Environment):
         self.pending: list[Pending] = []
         """The scheduled events, a heap ordered as SimPy orders them."""
         self._order = itertools.count()
-        self._generators: dict[simpy.Process, Generator[Any, Any, Any]] = {}
+        self._generators: weakref.WeakKeyDictionary[simpy.Process, Generator[Any, Any, Any]]
+        self._generators = weakref.WeakKeyDictionary()
+        """Each live process's body, held no longer than the process itself (SimPy drops a
+        process nothing can wake any more; so does this)."""
 
     @property
     def now(self) -> int:
@@ -122,12 +126,8 @@ class Scheduler(simpy.Environment):
         """``env.process``, remembering each process's generator (`generator_of`)."""
         process = simpy.Process(self, generator)
         self._generators[process] = generator
-        process.callbacks.append(self._ended)
         return process
-
-    def _ended(self, process: simpy.Event) -> None:
-        self._generators.pop(process, None)  # type: ignore[call-overload]
 
     def generator_of(self, process: simpy.Process) -> Generator[Any, Any, Any] | None:
         """The generator ``process`` runs (None once it has ended or if not started here)."""
-        return self._generators.get(process)
+        return self._generators.get(process) if process.is_alive else None
