@@ -149,12 +149,14 @@ def test_advance_if_idle_skips_only_what_would_do_nothing() -> None:
     assert woken == [13]
 
 
-def test_defuse_stops_takes_the_stop_off_an_abandoned_run() -> None:
+def test_defuse_stop_takes_the_stop_off_an_abandoned_run_only() -> None:
     """A run that ended in an exception leaves its stop event due: without the defuse a
-    later run would stop there, early."""
+    later run would stop there, early. Another run's stop (due at another time) stays."""
     world = World()
     env = world.env
     assert isinstance(env, Scheduler)
+    other = env.timeout(300)
+    other.callbacks.append(simpy.core.StopSimulation.callback)  # another run's stop
 
     def boom() -> Generator[simpy.Event, Any, Any]:
         yield env.timeout(1)
@@ -164,8 +166,11 @@ def test_defuse_stops_takes_the_stop_off_an_abandoned_run() -> None:
     with pytest.raises(RuntimeError):
         world.run_for(100)
     assert env.now == 1
-    world.run_for(500)  # not stopped at 100 by the abandoned run's stop event
-    assert env.now == 501
+    assert simpy.core.StopSimulation.callback in other.callbacks
+    env.run()  # stops at the other run's stop, not at the abandoned one's (100)
+    assert env.now == 300
+    world.run_for(500)
+    assert env.now == 800
 
 
 def test_generator_of_gives_a_running_processs_body_until_it_ends() -> None:

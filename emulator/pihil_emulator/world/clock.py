@@ -91,10 +91,11 @@ class World:
         # SimPy's ``run(until=t)`` (its stop event is urgent: it stops before other events
         # due at ``t``); when the run ends in an exception the stop is taken off that event,
         # or a later run would stop when it fires and advance the wrong amount
+        end_ns = self.env.time_ns + int(duration_ns)
         try:
-            self.env.run(until=self.env.time_ns + int(duration_ns))
+            self.env.run(until=end_ns)
         except BaseException:
-            self.env.defuse_stops()
+            self.env.defuse_stop(end_ns)
             raise
 
     def _run(self, until: simpy.Event) -> Any:

@@ -30,7 +30,7 @@ from typing import Any
 
 import simpy
 from simpy.core import BoundClass, EmptySchedule, Infinity, StopSimulation
-from simpy.events import NORMAL, EventPriority
+from simpy.events import NORMAL, URGENT, EventPriority
 
 Pending = tuple[int, EventPriority, int, simpy.Event]
 """One scheduled event: (due time in ns, priority, scheduling order, the event)."""
@@ -114,13 +114,20 @@ class Scheduler(simpy.Environment):
         self.time_ns = end_ns
         return True
 
-    def defuse_stops(self) -> None:
-        """Take SimPy's stop off every event still due: after a run ended in an exception,
-        the event it was to stop at would otherwise stop a later run when it fires."""
-        for _, _, _, event in self.pending:
+    def defuse_stop(self, at_ns: int) -> None:
+        """Take SimPy's stop off the stop event that ``run(until=at_ns)`` left due (urgent, at
+        ``at_ns``) when that run ended in an exception: it would otherwise stop a later run
+        when it fires. Stops of other runs (due at other times) are left alone."""
+        for t, priority, _, event in self.pending:
             callbacks = event.callbacks
-            if callbacks is not None and StopSimulation.callback in callbacks:
+            if (
+                t == at_ns
+                and priority == URGENT
+                and callbacks is not None
+                and StopSimulation.callback in callbacks
+            ):
                 callbacks.remove(StopSimulation.callback)
+                return
 
     def process(self, generator: Generator[Any, Any, Any]) -> simpy.Process:
         """``env.process``, remembering each process's generator (`generator_of`)."""
