@@ -60,33 +60,6 @@ class _Line:
     ready: list[EdgeEvent] = field(default_factory=list)
 
 
-class _LineTable(dict[int, _Line]):
-    """`SimGpio._lines` once a `LineAccess` is out: dropping a line's state (the session's
-    reset, a reboot, close) sends every handed-out accessor back to the reference path."""
-
-    def __init__(self, lines: dict[int, _Line], dropped: Callable[[], None]) -> None:
-        super().__init__(lines)
-        self._dropped = dropped
-
-    def clear(self) -> None:
-        super().clear()
-        self._dropped()
-
-    def pop(self, *args: object) -> object:  # type: ignore[override]
-        result = super().pop(*args)  # type: ignore[call-overload]
-        self._dropped()
-        return result
-
-    def popitem(self) -> tuple[int, _Line]:
-        result = super().popitem()
-        self._dropped()
-        return result
-
-    def __delitem__(self, key: int) -> None:
-        super().__delitem__(key)
-        self._dropped()
-
-
 class SimGpio(SimCore):
     """The GPIO part of `SimulatedBackend`."""
 
@@ -109,7 +82,6 @@ class SimGpio(SimCore):
         accesses = self.__dict__.get("_line_access")
         if accesses is None:
             accesses = self._line_access = {}
-            self._lines = _LineTable(self._lines, self._all_lines_changed)
         access = accesses.get(line)
         if access is None:
             access = accesses[line] = LineAccess(
@@ -124,6 +96,12 @@ class SimGpio(SimCore):
         if access is not None:
             access.write = self._reference_write(line)
             access.read = self._reference_read(line)
+
+    def _drop_lines(self) -> None:
+        """Forget the kernel's state of every line (the session's reset, a reboot, close):
+        every handed-out accessor goes back to the reference path."""
+        self._lines.clear()
+        self._all_lines_changed()
 
     def _all_lines_changed(self) -> None:
         for line in self.__dict__.get("_line_access", {}):

@@ -155,7 +155,7 @@ class SimulatedBackend(SimGpio, SimI2c, SimSpi, SimUart):
         for state in self._lines.values():
             if state.queue is not None:
                 state.queue.close()
-        self._lines.clear()
+        self._drop_lines()
         self._spi.clear()
         self._uart_formats.clear()
         self._uart_counts.clear()
@@ -213,7 +213,7 @@ class SimulatedBackend(SimGpio, SimI2c, SimSpi, SimUart):
                 self._set_fsel(number, FSEL_INPUT)
                 self._write_pull(number, self._info.reset_pulls.get(number, Pull.NONE))
         self._set_detect(self._info.gpios, rising=False, falling=False)
-        self._lines.clear()
+        self._drop_lines()
         self._spi.clear()
         for bus in self._info.i2c_buses:
             if self._block_or_none("i2c", bus.number) is not None:
@@ -228,4 +228,4 @@ class SimulatedBackend(SimGpio, SimI2c, SimSpi, SimUart):
         for line in self._lines.values():
             if line.queue is not None:
                 line.queue.close()
-        self._lines.clear()
+        self._drop_lines()
